@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The pfasciilogd command: parse flags, dispatch, map errors to one line on
+// stderr and a sysexits code.
+import './early-signals.js';
+import { parseDaemonArgs, UsageError } from './options.js';
+import { DAEMON_USAGE } from './usage.js';
+import { runDaemon } from '../daemon/run.js';
+import { version } from '../version.js';
+import { EX_SOFTWARE, EX_USAGE, ExitError } from '../util/sysexits.js';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`pfasciilogd: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = parseDaemonArgs(argv);
+  switch (cmd.kind) {
+    case 'help':
+      process.stdout.write(DAEMON_USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`pfasciilogd ${version()}\n`);
+      return 0;
+    case 'daemon':
+      return runDaemon(cmd.options, { warn: (m) => process.stderr.write(`pfasciilogd: ${m}\n`) });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) fail(`${err.message} (see pfasciilogd -h)`, EX_USAGE);
+    if (err instanceof ExitError) fail(err.message, err.exitCode);
+    fail(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, EX_SOFTWARE);
+  },
+);

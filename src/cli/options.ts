@@ -1,0 +1,99 @@
+// Command-line parsing for the daemon. Pure: argv in, options or a UsageError
+// out, so a bad flag is reported before anything is created or started.
+
+export interface DaemonOptions {
+  interface: string;
+  logFile: string;
+  pidFile: string;
+  /** user for tcpdump -Z; '' omits -Z */
+  user: string;
+  snaplen: number | undefined;
+  tcpdump: string;
+  readFile: string | undefined;
+  expression: string[];
+}
+
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'daemon'; options: DaemonOptions };
+
+export class UsageError extends Error {}
+
+export const DAEMON_DEFAULTS: DaemonOptions = {
+  interface: 'pflog0',
+  logFile: '/var/log/pf.log',
+  pidFile: '/var/run/pfasciilogd.pid',
+  user: 'nobody',
+  snaplen: undefined,
+  tcpdump: 'tcpdump',
+  readFile: undefined,
+  expression: [],
+};
+
+/** Short flags that take a value, and the long spellings that take one. */
+const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
+  '-i': 'interface',
+  '-f': 'logFile',
+  '-p': 'pidFile',
+  '-u': 'user',
+  '-s': 'snaplen',
+  '-r': 'readFile',
+  '--tcpdump': 'tcpdump',
+};
+
+const MAX_SNAPLEN = 262144;
+
+function parseSnaplen(v: string): number {
+  if (!/^\d{1,7}$/.test(v) || Number(v) > MAX_SNAPLEN) {
+    throw new UsageError(`-s: snaplen must be an integer from 0 to ${MAX_SNAPLEN}, not '${v}'`);
+  }
+  return Number(v);
+}
+
+function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
+  // An empty user is meaningful (omit -Z); an empty path or interface is a mistake.
+  if (v === '' && key !== 'user') throw new UsageError(`${flag}: value must not be empty`);
+  if (/[\0\n]/.test(v)) throw new UsageError(`${flag}: value contains a NUL or newline`);
+}
+
+export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
+  const o: DaemonOptions = { ...DAEMON_DEFAULTS, expression: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '-V' || arg === '--version') return { kind: 'version' };
+    if (!arg.startsWith('-') || arg === '-') break; // first operand: the expression starts here
+
+    let flag = arg;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      flag = arg.slice(0, eq);
+      value = arg.slice(eq + 1);
+    } else if (!arg.startsWith('--') && arg.length > 2) {
+      flag = arg.slice(0, 2); // getopt style: -ipflog1
+      value = arg.slice(2);
+    }
+    const key = VALUE_FLAGS[flag];
+    if (key === undefined) throw new UsageError(`unknown option ${flag}`);
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
+      value = argv[++i]!;
+    }
+    checkValue(flag, key, value);
+    if (key === 'snaplen') o.snaplen = parseSnaplen(value);
+    else if (key === 'readFile') o.readFile = value;
+    else if (key !== 'expression') (o[key] as string) = value;
+  }
+  o.expression = argv.slice(i).filter((s) => s !== '');
+  for (const word of o.expression) {
+    if (/[\0\n]/.test(word)) throw new UsageError('expression contains a NUL or newline');
+  }
+  return { kind: 'daemon', options: o };
+}

@@ -1,0 +1,23 @@
+// The help text. The man page documents every flag listed here (a test checks).
+export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
+                   [-s snaplen] [--tcpdump path] [-r capture-file] [expression]
+
+Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
+
+  -i interface     capture interface (default pflog0)
+  -f logfile       log file to append to (default /var/log/pf.log)
+  -p pidfile       pid file (default /var/run/pfasciilogd.pid)
+  -u user          user tcpdump drops privileges to with -Z (default nobody;
+                   '' omits -Z, as OpenBSD's tcpdump drops privileges itself)
+  -s snaplen       bytes captured per packet (default: tcpdump's)
+  --tcpdump path   tcpdump binary (default: tcpdump on PATH)
+  -r capture-file  read a capture file instead of the interface; exit at its end
+  -h, --help       show this help
+  -V, --version    show the version
+  expression       tcpdump filter expression, e.g. 'inbound and action block'
+
+Signals: HUP or USR1 reopen the log file; TERM or INT stop.
+`;
+
+/** Every flag the help text lists, for the man page check. */
+export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '-h', '--help', '-V', '--version'];

@@ -1,0 +1,96 @@
+// The long-running process: pidfile, log file, signals, and the capture
+// supervisor, wired together. In text-relay mode tcpdump prints each packet
+// and we stamp its lines; stdout and stderr go through separate stampers so a
+// partial line from one never mixes with the other.
+
+import { acquirePidfile, releasePidfile } from './pidfile.js';
+import { Supervisor, type ExitInfo } from './supervisor.js';
+import { textRelayArgv } from '../capture/tcpdump-command.js';
+import type { DaemonOptions } from '../cli/options.js';
+import { LineStamper } from '../format/stamp-lines.js';
+import { stampNow } from '../format/timestamp.js';
+import { escapeText } from '../format/escape.js';
+import { LogFile } from '../sink/log-file.js';
+import { EX_CANTCREAT, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, ExitError } from '../util/sysexits.js';
+
+export interface DaemonHooks {
+  /** one-line problems for the admin (stderr; syslog under daemon(8)) */
+  warn(message: string): void;
+}
+
+function stampBytes(): Buffer {
+  return Buffer.from(stampNow() + ' ', 'latin1');
+}
+
+function eventLine(message: string): Buffer {
+  return Buffer.from(`${stampNow()} pfasciilogd: ${escapeText(message)}\n`, 'latin1');
+}
+
+/** Exit status when the capture file given with -r has been read (or not). */
+function readFileExitCode(info: ExitInfo): number {
+  if (info.spawnError !== null) return EX_UNAVAILABLE;
+  return info.code === 0 ? EX_OK : EX_NOINPUT;
+}
+
+export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promise<number> {
+  acquirePidfile(opts.pidFile);
+  let log: LogFile;
+  try {
+    log = new LogFile(opts.logFile, { warn: hooks.warn, stamp: stampNow });
+  } catch (err) {
+    releasePidfile(opts.pidFile);
+    throw new ExitError(`cannot open log: ${(err as Error).message}`, EX_CANTCREAT);
+  }
+  log.onReopened = () => eventLine('log reopened');
+  const event = (message: string) => log.write(eventLine(message));
+
+  const stdoutLines = new LineStamper();
+  const stderrLines = new LineStamper();
+  const supervisor = new Supervisor({
+    command: opts.tcpdump,
+    argv: textRelayArgv(opts),
+    respawn: opts.readFile === undefined,
+    onStdout(chunk) {
+      const out = stdoutLines.push(chunk, stampBytes());
+      if (out !== null && !log.write(out)) supervisor.pause();
+    },
+    onStderr(chunk) {
+      const out = stderrLines.push(chunk, stampBytes());
+      if (out !== null) log.write(out);
+    },
+    onRunEnd() {
+      // A line the child did not finish is still a line it wrote.
+      for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
+    },
+    event,
+  });
+  log.on('drain', () => supervisor.resume());
+
+  let stopSignal: NodeJS.Signals | null = null;
+  const reopen = () => log.reopen();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopSignal !== null) return;
+    stopSignal = signal;
+    event(`caught signal ${signal}`);
+    void supervisor.stop();
+  };
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  process.on('SIGHUP', reopen);
+  process.on('SIGUSR1', reopen);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+
+  supervisor.start();
+  const info = await supervisor.finished;
+
+  event('exiting');
+  await log.close();
+  releasePidfile(opts.pidFile);
+  process.off('SIGHUP', reopen);
+  process.off('SIGUSR1', reopen);
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
+  if (stopSignal !== null || opts.readFile === undefined) return EX_OK;
+  return readFileExitCode(info);
+}

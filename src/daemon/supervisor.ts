@@ -1,0 +1,120 @@
+// Runs the capture process (tcpdump) and restarts it when it exits, with
+// backoff so a tcpdump that fails at once (no pflog0, binary missing) does not
+// spin. It knows processes, not packets: output goes to the callbacks as it
+// arrives, and every start and exit is reported through `event`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Backoff } from './backoff.js';
+import { displayCommand } from '../capture/tcpdump-command.js';
+import { describeErrno } from '../util/sysexits.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** the process could not be started at all (e.g. ENOENT) */
+  spawnError: string | null;
+}
+
+export interface SupervisorOptions {
+  command: string;
+  argv: string[];
+  /** false: run once (reading a capture file) and report 'finished' */
+  respawn: boolean;
+  backoff?: Backoff;
+  /** how long stop() waits after SIGTERM before SIGKILL */
+  killAfterMs?: number;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /** called after a run's pipes are closed, before any restart */
+  onRunEnd(): void;
+  event(message: string): void;
+}
+
+export class Supervisor {
+  private child: ChildProcess | null = null;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private paused = false;
+  private readonly backoff: Backoff;
+  private finishedResolve: ((info: ExitInfo) => void) | null = null;
+  /** Resolves when a non-respawning run ends, or when stop() completes. */
+  readonly finished: Promise<ExitInfo>;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.backoff = o.backoff ?? new Backoff();
+    this.finished = new Promise((resolve) => (this.finishedResolve = resolve));
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    const o = this.o;
+    o.event(`starting ${displayCommand(o.command, o.argv)}`);
+    this.startedAt = Date.now();
+    let spawnError: string | null = null;
+    const child = spawn(o.command, o.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (chunk: Buffer) => o.onStdout(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => o.onStderr(chunk));
+    if (this.paused) child.stdout!.pause();
+    child.on('error', (err) => {
+      spawnError = describeErrno(err);
+    });
+    // 'close' comes after the exit and after both pipes are drained: every byte
+    // tcpdump wrote has been handed on by then.
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      this.child = null;
+      const name = displayCommand(o.command, []);
+      if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
+      else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
+      else o.event(`${name} exited with status ${code}`);
+      o.onRunEnd();
+      const info: ExitInfo = { code, signal, spawnError };
+      if (this.stopping || !o.respawn) {
+        this.finishedResolve?.(info);
+        return;
+      }
+      const delay = this.backoff.afterExit(Date.now() - this.startedAt);
+      o.event(`restarting ${name} in ${delay / 1000} s`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (!this.stopping) this.start();
+      }, delay);
+    });
+  }
+
+  /** Backpressure from the sink: stop reading tcpdump's stdout (the kernel drops, and counts). */
+  pause(): void {
+    this.paused = true;
+    this.child?.stdout?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.child?.stdout?.resume();
+  }
+
+  /** TERM the child, KILL it if still there after killAfterMs; resolves once its output is drained. */
+  async stop(): Promise<ExitInfo> {
+    this.stopping = true;
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+      this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+    }
+    const child = this.child;
+    if (child) {
+      this.resume(); // read whatever it still writes, so it can exit
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), this.o.killAfterMs ?? 2000);
+      const info = await this.finished;
+      clearTimeout(killer);
+      return info;
+    }
+    this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+    return this.finished;
+  }
+}

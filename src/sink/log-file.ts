@@ -1,0 +1,239 @@
+// The log file writer. It owns the file descriptor and guarantees:
+//  - only whole lines reach the file: callers hand in whole lines, batches are
+//    written in one write(2) where the kernel allows, a short write is
+//    finished, and if a write fails half way (disk full) the partial line is
+//    cut off again with ftruncate;
+//  - batching under load (everything queued while a write is in flight goes
+//    in the next write) and no delay when idle (the first line starts a write);
+//  - reopen (after rotation) happens between two writes, so no line is split
+//    between the old and the new file, lost or written twice;
+//  - backpressure: write() returns false above the high-water mark and
+//    'drain' is emitted once the queue is written, so the caller can stop
+//    reading its input instead of growing without bound.
+
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import { describeErrno } from '../util/sysexits.js';
+
+export const LOG_MODE = 0o640;
+const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+const NL = 0x0a;
+
+export interface LogFileOptions {
+  /** queued bytes above which write() asks the caller to pause (default 4 MiB) */
+  highWaterMark?: number;
+  /** problems the admin must see (disk full, reopen failures), rate-limited by the caller's needs */
+  warn?: (message: string) => void;
+  /** minimum interval between two warnings of the same kind, ms (default 60 s) */
+  warnIntervalMs?: number;
+  /** delay before retrying a failed reopen, ms (default 1 s) */
+  reopenRetryMs?: number;
+  /** the stamp for lines the writer adds itself (drop reports) */
+  stamp?: () => string;
+}
+
+/** Opens the log for appending: created 0640, refused if the path is a symlink. */
+export function openLogFile(path: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, OPEN_FLAGS, LOG_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new Error(`${path}: is a symbolic link; refusing to write through it`);
+    throw new Error(`${path}: ${describeErrno(err)}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFile()) {
+      if ((st.mode & 0o7777) !== LOG_MODE) fs.fchmodSync(fd, LOG_MODE);
+    } else if (!st.isCharacterDevice() && !st.isFIFO()) {
+      throw new Error(`${path}: not a regular file`);
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err instanceof Error && err.message.startsWith(path) ? err : new Error(`${path}: ${describeErrno(err)}`);
+  }
+  return fd;
+}
+
+export class LogFile extends EventEmitter {
+  private fd: number;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private writing = false;
+  private reopenWanted = false;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private flushWaiters: Array<() => void> = [];
+  private needDrain = false;
+  private readonly highWaterMark: number;
+  private readonly warnIntervalMs: number;
+  private readonly reopenRetryMs: number;
+  private readonly lastWarned = new Map<string, number>();
+  /** lines that could not be written (disk full, I/O error), since start */
+  droppedLines = 0;
+  /** dropped lines not yet reported in the file itself */
+  private unreportedDrops = 0;
+  private lastDropReason = '';
+  /** lines announced when the next reopen succeeds, e.g. "log reopened" */
+  onReopened: (() => Buffer | null) | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly opts: LogFileOptions = {},
+  ) {
+    super();
+    this.fd = openLogFile(path);
+    this.highWaterMark = opts.highWaterMark ?? 4 * 1024 * 1024;
+    this.warnIntervalMs = opts.warnIntervalMs ?? 60_000;
+    this.reopenRetryMs = opts.reopenRetryMs ?? 1000;
+  }
+
+  /** Queues whole lines. False means: stop reading input until 'drain'. */
+  write(lines: Buffer): boolean {
+    if (lines.length > 0) {
+      this.queue.push(lines);
+      this.queued += lines.length;
+      this.pump();
+    }
+    if (this.queued >= this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** Reopen the path at the next write boundary (after rotation). */
+  reopen(): void {
+    this.reopenWanted = true;
+    this.pump();
+  }
+
+  /** Resolves once everything queued so far is written (or dropped). */
+  flush(): Promise<void> {
+    if (!this.writing && this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private pump(): void {
+    if (this.writing || this.fd < 0) return;
+    if (this.reopenWanted) this.tryReopen();
+    if (this.unreportedDrops > 0 && this.queued > 0) this.prependDropReport();
+    if (this.queued === 0) {
+      this.settle();
+      return;
+    }
+    const batch = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queued);
+    this.queue = [];
+    this.queued = 0;
+    this.writing = true;
+    if (this.needDrain) {
+      // The queue is empty again: let the source refill it while this batch is written.
+      this.needDrain = false;
+      this.emit('drain');
+    }
+    this.writeFrom(batch, 0);
+  }
+
+  private writeFrom(batch: Buffer, offset: number): void {
+    fs.write(this.fd, batch, offset, batch.length - offset, null, (err, n) => {
+      if (err) {
+        this.recoverFailedWrite(batch, offset, err);
+      } else if (offset + n < batch.length) {
+        this.writeFrom(batch, offset + n); // short write: finish it
+        return;
+      }
+      this.writing = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * A write failed after `written` bytes of the batch reached the file. Cut any
+   * partial line off again, count the lines that did not make it, and carry on:
+   * the next batch is tried as usual, so writing resumes by itself when space
+   * returns.
+   */
+  private recoverFailedWrite(batch: Buffer, written: number, err: NodeJS.ErrnoException): void {
+    const lastWholeEnd = written > 0 ? batch.lastIndexOf(NL, written - 1) + 1 : 0;
+    const partialBytes = written - lastWholeEnd;
+    if (partialBytes > 0) {
+      try {
+        const size = fs.fstatSync(this.fd).size;
+        fs.ftruncateSync(this.fd, Math.max(0, size - partialBytes));
+      } catch {
+        // the line stays cut; nothing better can be done on this descriptor
+      }
+    }
+    let lost = 0;
+    for (let i = lastWholeEnd; i < batch.length; i++) if (batch[i] === NL) lost++;
+    this.droppedLines += lost;
+    this.unreportedDrops += lost;
+    this.lastDropReason = describeErrno(err);
+    this.warnOnce('write', `${this.path}: write failed: ${this.lastDropReason}; ${this.droppedLines} lines dropped so far`);
+  }
+
+  /** Once writes succeed again, say in the file itself what was lost. */
+  private prependDropReport(): void {
+    const line = Buffer.from(
+      `${(this.opts.stamp ?? (() => new Date().toISOString()))()} pfasciilogd: ${this.unreportedDrops} lines dropped: write failed: ${this.lastDropReason}\n`,
+      'latin1',
+    );
+    this.unreportedDrops = 0;
+    this.queue.unshift(line);
+    this.queued += line.length;
+  }
+
+  private tryReopen(): void {
+    this.reopenWanted = false;
+    let fd: number;
+    try {
+      fd = openLogFile(this.path);
+    } catch (err) {
+      // Keep writing to the old file (nothing is lost) and try again shortly.
+      this.warnOnce('reopen', `cannot reopen log: ${(err as Error).message}; retrying every ${this.reopenRetryMs / 1000} s`);
+      if (!this.reopenTimer) {
+        this.reopenTimer = setTimeout(() => {
+          this.reopenTimer = null;
+          this.reopen();
+        }, this.reopenRetryMs);
+        this.reopenTimer.unref();
+      }
+      return;
+    }
+    const old = this.fd;
+    this.fd = fd;
+    fs.closeSync(old);
+    this.lastWarned.delete('reopen');
+    const announce = this.onReopened?.();
+    if (announce) {
+      this.queue.unshift(announce);
+      this.queued += announce.length;
+    }
+  }
+
+  private settle(): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private warnOnce(kind: string, message: string): void {
+    const now = Date.now();
+    const last = this.lastWarned.get(kind);
+    if (last !== undefined && now - last < this.warnIntervalMs) return;
+    this.lastWarned.set(kind, now);
+    this.opts.warn?.(message);
+  }
+}
