@@ -29,6 +29,15 @@ export function textRelayArgv(src: CaptureSource): string[] {
   return [...common(src), '-t', '-l', '-e', '-n', ...input(src), ...src.expression];
 }
 
+/**
+ * The native decoder's capture: tcpdump opens the interface, drops
+ * privileges, and copies packets unparsed into a pcap stream on stdout (-w -),
+ * flushed per packet (-U). None of its protocol printers run.
+ */
+export function captureArgv(src: CaptureSource): string[] {
+  return [...common(src), '-U', '-w', '-', ...input(src), ...src.expression];
+}
+
 /** How a command is shown in the log: shell-quoted where needed, for humans only. */
 export function displayCommand(command: string, argv: readonly string[]): string {
   return [command, ...argv].map(quoteForDisplay).join(' ');

@@ -5,6 +5,7 @@ import './early-signals.js';
 import { parseDaemonArgs, UsageError } from './options.js';
 import { DAEMON_USAGE } from './usage.js';
 import { runDaemon } from '../daemon/run.js';
+import { parseReadArgs, READ_USAGE, runRead } from './read-command.js';
 import { version } from '../version.js';
 import { EX_SOFTWARE, EX_USAGE, ExitError } from '../util/sysexits.js';
 
@@ -14,6 +15,14 @@ function fail(message: string, code: number): never {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'read') {
+    const o = parseReadArgs(argv.slice(1));
+    if (o === 'help') {
+      process.stdout.write(READ_USAGE);
+      return 0;
+    }
+    return runRead(o);
+  }
   const cmd = parseDaemonArgs(argv);
   switch (cmd.kind) {
     case 'help':
@@ -34,6 +43,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) fail(`${err.message} (see pfasciilogd -h)`, EX_USAGE);
     if (err instanceof ExitError) fail(err.message, err.exitCode);
-    fail(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, EX_SOFTWARE);
+    fail(`internal error: ${err instanceof Error ? err.message : String(err)}`, EX_SOFTWARE);
   },
 );

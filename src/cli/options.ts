@@ -1,6 +1,8 @@
 // Command-line parsing for the daemon. Pure: argv in, options or a UsageError
 // out, so a bad flag is reported before anything is created or started.
 
+import { escapeText } from '../format/escape.js';
+
 export interface DaemonOptions {
   interface: string;
   logFile: string;
@@ -11,6 +13,9 @@ export interface DaemonOptions {
   tcpdump: string;
   readFile: string | undefined;
   expression: string[];
+  /** native: tcpdump only captures (-w -), we decode; tcpdump: tcpdump prints, we stamp */
+  decoder: 'native' | 'tcpdump';
+  format: 'text' | 'json';
 }
 
 export type ParsedCommand =
@@ -29,6 +34,8 @@ export const DAEMON_DEFAULTS: DaemonOptions = {
   tcpdump: 'tcpdump',
   readFile: undefined,
   expression: [],
+  decoder: 'native',
+  format: 'text',
 };
 
 /** Short flags that take a value, and the long spellings that take one. */
@@ -40,15 +47,22 @@ const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
   '-s': 'snaplen',
   '-r': 'readFile',
   '--tcpdump': 'tcpdump',
+  '--decoder': 'decoder',
+  '--format': 'format',
 };
 
 const MAX_SNAPLEN = 262144;
 
 function parseSnaplen(v: string): number {
   if (!/^\d{1,7}$/.test(v) || Number(v) > MAX_SNAPLEN) {
-    throw new UsageError(`-s: snaplen must be an integer from 0 to ${MAX_SNAPLEN}, not '${v}'`);
+    throw new UsageError(`-s: snaplen must be an integer from 0 to ${MAX_SNAPLEN}, not '${escapeText(v)}'`);
   }
   return Number(v);
+}
+
+function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${flag}: expected ${choices.join(' or ')}, not '${escapeText(v)}'`);
+  return v as T;
 }
 
 function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
@@ -79,18 +93,25 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     } else if (!arg.startsWith('--') && arg.length > 2) {
       flag = arg.slice(0, 2); // getopt style: -ipflog1
       value = arg.slice(2);
+      // -hV as in the synopsis: getopt handles the first flag of a cluster first
+      if (flag === '-h') return { kind: 'help' };
+      if (flag === '-V') return { kind: 'version' };
     }
     const key = VALUE_FLAGS[flag];
-    if (key === undefined) throw new UsageError(`unknown option ${flag}`);
+    // escaped: the error is one line on stderr whatever the user typed
+    if (key === undefined) throw new UsageError(`unknown option ${escapeText(flag)}`);
     if (value === undefined) {
       if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
       value = argv[++i]!;
     }
     checkValue(flag, key, value);
     if (key === 'snaplen') o.snaplen = parseSnaplen(value);
+    else if (key === 'decoder') o.decoder = parseChoice(flag, value, ['native', 'tcpdump'] as const);
+    else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json'] as const);
     else if (key === 'readFile') o.readFile = value;
     else if (key !== 'expression') (o[key] as string) = value;
   }
+  if (o.decoder === 'tcpdump' && o.format === 'json') throw new UsageError('--format json needs --decoder native (tcpdump prints text)');
   o.expression = argv.slice(i).filter((s) => s !== '');
   for (const word of o.expression) {
     if (/[\0\n]/.test(word)) throw new UsageError('expression contains a NUL or newline');

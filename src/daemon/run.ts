@@ -5,7 +5,8 @@
 
 import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
-import { textRelayArgv } from '../capture/tcpdump-command.js';
+import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
+import { PacketLines } from '../format/packet-lines.js';
 import type { DaemonOptions } from '../cli/options.js';
 import { LineStamper } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
@@ -32,6 +33,42 @@ function readFileExitCode(info: ExitInfo): number {
   return info.code === 0 ? EX_OK : EX_NOINPUT;
 }
 
+/** What turns the child's stdout into log lines: tcpdump's text, stamped, or a pcap stream, decoded. */
+interface StdoutLines {
+  push(chunk: Buffer, stamp: Buffer): Buffer | null;
+  end(stamp: Buffer): Buffer | null;
+  /** a new run of the child begins: a new stream */
+  reset(): void;
+}
+
+/**
+ * The native decoder for the daemon: each tcpdump run is a new pcap stream.
+ * Lines carry the packet's capture time. Corrupt records are reported in the
+ * log; a stream that is not pcap at all is reported once per run.
+ */
+function nativeLines(opts: DaemonOptions, event: (message: string) => void): StdoutLines {
+  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`));
+  let lines = make();
+  let reportedFatal = false;
+  return {
+    push(chunk) {
+      const out = lines.push(chunk);
+      if (lines.fatal !== null && !reportedFatal) {
+        reportedFatal = true;
+        event(`capture stream: ${lines.fatal}; ignoring the rest of this run`);
+      }
+      return out;
+    },
+    end() {
+      return lines.end();
+    },
+    reset() {
+      lines = make();
+      reportedFatal = false;
+    },
+  };
+}
+
 export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promise<number> {
   acquirePidfile(opts.pidFile);
   let log: LogFile;
@@ -44,11 +81,11 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   log.onReopened = () => eventLine('log reopened');
   const event = (message: string) => log.write(eventLine(message));
 
-  const stdoutLines = new LineStamper();
+  const stdoutLines = opts.decoder === 'native' ? nativeLines(opts, event) : new LineStamper();
   const stderrLines = new LineStamper();
   const supervisor = new Supervisor({
     command: opts.tcpdump,
-    argv: textRelayArgv(opts),
+    argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
       const out = stdoutLines.push(chunk, stampBytes());
@@ -61,6 +98,9 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     onRunEnd() {
       // A line the child did not finish is still a line it wrote.
       for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
+    },
+    onRunStart() {
+      stdoutLines.reset();
     },
     event,
   });

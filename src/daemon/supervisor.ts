@@ -27,6 +27,8 @@ export interface SupervisorOptions {
   onStderr(chunk: Buffer): void;
   /** called after a run's pipes are closed, before any restart */
   onRunEnd(): void;
+  /** called before each run starts */
+  onRunStart?(): void;
   event(message: string): void;
 }
 
@@ -53,9 +55,20 @@ export class Supervisor {
   start(): void {
     const o = this.o;
     o.event(`starting ${displayCommand(o.command, o.argv)}`);
+    o.onRunStart?.();
     this.startedAt = Date.now();
     let spawnError: string | null = null;
-    const child = spawn(o.command, o.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(o.command, o.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      // spawn() reports ENOENT and EACCES through 'error', but throws for
+      // others (ENOTDIR for --tcpdump /file/x, ELOOP, ENAMETOOLONG): the same
+      // "cannot run", logged and retried, not a crash that leaves the pidfile.
+      this.child = null;
+      process.nextTick(() => this.runEnded(null, null, describeErrno(err)));
+      return;
+    }
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => o.onStdout(chunk));
     child.stderr!.on('data', (chunk: Buffer) => o.onStderr(chunk));
@@ -67,23 +80,28 @@ export class Supervisor {
     // tcpdump wrote has been handed on by then.
     child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
       this.child = null;
-      const name = displayCommand(o.command, []);
-      if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
-      else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
-      else o.event(`${name} exited with status ${code}`);
-      o.onRunEnd();
-      const info: ExitInfo = { code, signal, spawnError };
-      if (this.stopping || !o.respawn) {
-        this.finishedResolve?.(info);
-        return;
-      }
-      const delay = this.backoff.afterExit(Date.now() - this.startedAt);
-      o.event(`restarting ${name} in ${delay / 1000} s`);
-      this.restartTimer = setTimeout(() => {
-        this.restartTimer = null;
-        if (!this.stopping) this.start();
-      }, delay);
+      this.runEnded(code, signal, spawnError);
     });
+  }
+
+  private runEnded(code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): void {
+    const o = this.o;
+    const name = displayCommand(o.command, []);
+    if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
+    else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
+    else o.event(`${name} exited with status ${code}`);
+    o.onRunEnd();
+    const info: ExitInfo = { code, signal, spawnError };
+    if (this.stopping || !o.respawn) {
+      this.finishedResolve?.(info);
+      return;
+    }
+    const delay = this.backoff.afterExit(Date.now() - this.startedAt);
+    o.event(`restarting ${name} in ${delay / 1000} s`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping) this.start();
+    }, delay);
   }
 
   /** Backpressure from the sink: stop reading tcpdump's stdout (the kernel drops, and counts). */

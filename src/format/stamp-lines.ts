@@ -59,6 +59,11 @@ export class LineStamper {
     return stampEscaped(rest, rest.length - 1, stamp);
   }
 
+  /** A new stream begins: a tail the last one left unfinished was already flushed by end(). */
+  reset(): void {
+    this.partial = null;
+  }
+
   /** Bytes held back waiting for a newline. */
   get pendingBytes(): number {
     return this.partial?.length ?? 0;

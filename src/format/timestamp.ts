@@ -40,9 +40,28 @@ export function formatStamp(epochSeconds: number, micros: number): string {
   return cachedHead + pad6(micros) + cachedOffset;
 }
 
-/** Wall-clock now in microseconds since the epoch (integer). */
+/** Disagreement between the two clocks taken as a step (Date.now() alone truncates to 1 ms). */
+const STEP_TOLERANCE_MS = 5;
+/** Wall clock minus the monotonic clock, in ms; re-taken when the wall clock is stepped. */
+let wallMinusMonoMs = performance.timeOrigin;
+
+/**
+ * Wall-clock now in microseconds since the epoch (integer). The monotonic
+ * clock gives the microseconds, but it does not follow steps of the wall
+ * clock (NTP setting the time after boot, date -s): anchored only once, at
+ * start, every later stamp would stay off by the step, and fail2ban would
+ * judge the lines too old or in the future. So it is re-anchored whenever it
+ * strays from Date.now(), which follows steps (at millisecond resolution).
+ */
 export function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const mono = performance.now();
+  const wall = Date.now();
+  let ms = wallMinusMonoMs + mono;
+  if (Math.abs(ms - wall) > STEP_TOLERANCE_MS) {
+    wallMinusMonoMs = wall - mono;
+    ms = wall;
+  }
+  return Math.floor(ms * 1000);
 }
 
 /** The stamp for the current instant. */

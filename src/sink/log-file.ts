@@ -73,6 +73,8 @@ export class LogFile extends EventEmitter {
   droppedLines = 0;
   /** dropped lines not yet reported in the file itself */
   private unreportedDrops = 0;
+  /** the drop report at the head of the batch being written: its count and length */
+  private reportInBatch: { lines: number; bytes: number } | null = null;
   private lastDropReason = '';
   /** lines announced when the next reopen succeeds, e.g. "log reopened" */
   onReopened: (() => Buffer | null) | null = null;
@@ -154,6 +156,7 @@ export class LogFile extends EventEmitter {
         this.writeFrom(batch, offset + n); // short write: finish it
         return;
       }
+      this.reportInBatch = null;
       this.writing = false;
       this.pump();
     });
@@ -178,6 +181,14 @@ export class LogFile extends EventEmitter {
     }
     let lost = 0;
     for (let i = lastWholeEnd; i < batch.length; i++) if (batch[i] === NL) lost++;
+    const report = this.reportInBatch;
+    this.reportInBatch = null;
+    if (report !== null && lastWholeEnd < report.bytes) {
+      // The drop report itself did not make it: it is not a lost line of
+      // tcpdump's, and the drops it announced are still unreported.
+      lost--;
+      this.unreportedDrops += report.lines;
+    }
     this.droppedLines += lost;
     this.unreportedDrops += lost;
     this.lastDropReason = describeErrno(err);
@@ -190,6 +201,7 @@ export class LogFile extends EventEmitter {
       `${(this.opts.stamp ?? (() => new Date().toISOString()))()} pfasciilogd: ${this.unreportedDrops} lines dropped: write failed: ${this.lastDropReason}\n`,
       'latin1',
     );
+    this.reportInBatch = { lines: this.unreportedDrops, bytes: line.length };
     this.unreportedDrops = 0;
     this.queue.unshift(line);
     this.queued += line.length;
