@@ -34,8 +34,10 @@ export function textRelayArgv(src: CaptureSource): string[] {
  * privileges, and copies packets unparsed into a pcap stream on stdout (-w -),
  * flushed per packet (-U). None of its protocol printers run.
  */
-export function captureArgv(src: CaptureSource): string[] {
-  return [...common(src), '-U', '-w', '-', ...input(src), ...src.expression];
+export function captureArgv(src: CaptureSource, platform: NodeJS.Platform = process.platform): string[] {
+  // OpenBSD's tcpdump has no -U: it always writes -w output unbuffered.
+  const flush = platform === 'openbsd' ? [] : ['-U'];
+  return [...common(src), ...flush, '-w', '-', ...input(src), ...src.expression];
 }
 
 /** How a command is shown in the log: shell-quoted where needed, for humans only. */

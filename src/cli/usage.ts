@@ -1,6 +1,8 @@
 // The help text. The man page documents every flag listed here (a test checks).
 export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
-                   [-s snaplen] [--tcpdump path] [-r capture-file] [expression]
+                   [-s snaplen] [--tcpdump path] [-r capture-file]
+                   [--decoder native|tcpdump] [--format text|json] [expression]
+       pfasciilogd read [-F] [--format text|json] file ...
 
 Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
 
@@ -12,6 +14,10 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   -s snaplen       bytes captured per packet (default: tcpdump's)
   --tcpdump path   tcpdump binary (default: tcpdump on PATH)
   -r capture-file  read a capture file instead of the interface; exit at its end
+  --decoder native decode packets here; tcpdump only captures (default)
+  --decoder tcpdump
+                   let tcpdump print the lines, as the original tool did
+  --format json    one JSON object per packet instead of text (native only)
   -h, --help       show this help
   -V, --version    show the version
   expression       tcpdump filter expression, e.g. 'inbound and action block'
@@ -20,4 +26,4 @@ Signals: HUP or USR1 reopen the log file; TERM or INT stop.
 `;
 
 /** Every flag the help text lists, for the man page check. */
-export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '-h', '--help', '-V', '--version'];
+export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '-h', '--help', '-V', '--version'];

@@ -116,6 +116,10 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   };
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
+  // OpenBSD's rc.subr may SIGALRM the children of a backgrounded (rc_bg) start
+  // script once its own wait is over; Node's default for SIGALRM is to die.
+  const ignore = () => {};
+  process.on('SIGALRM', ignore);
   process.on('SIGHUP', reopen);
   process.on('SIGUSR1', reopen);
   process.on('SIGTERM', onTerm);
@@ -127,6 +131,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   event('exiting');
   await log.close();
   releasePidfile(opts.pidFile);
+  process.off('SIGALRM', ignore);
   process.off('SIGHUP', reopen);
   process.off('SIGUSR1', reopen);
   process.off('SIGTERM', onTerm);
