@@ -3,6 +3,7 @@
 // truncates it, finishes the old file and starts again on the new one.
 
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FileReaderOptions {
@@ -11,7 +12,7 @@ export interface FileReaderOptions {
   pollMs?: number;
   /** a new file begins (first open, and after each replacement) */
   onFile(): void;
-  /** one chunk; resolve when the consumer can take more (backpressure) */
+  /** one chunk, valid until the returned promise settles (the buffer is reused); resolve when the consumer can take more */
   onChunk(chunk: Buffer): Promise<void> | void;
   /** stop following when this aborts */
   signal?: AbortSignal;
@@ -26,17 +27,21 @@ async function readStream(stream: NodeJS.ReadableStream, o: FileReaderOptions): 
 
 export async function readCaptureFile(path: string, o: FileReaderOptions): Promise<void> {
   if (path === '-') return readStream(process.stdin, o);
-  let fd = fs.openSync(path, 'r');
-  let ino = fs.fstatSync(fd).ino;
+  // Asynchronous reads: each chunk is its own turn of the event loop, so
+  // signals, write callbacks and timers run while a large file is read.
+  let fh = await fsp.open(path, 'r');
+  let ino = (await fh.stat()).ino;
   let pos = 0;
   o.onFile();
+  // One buffer for all reads: a fresh one per read would be garbage the GC
+  // collects late, and the process would grow by tens of megabytes.
   const buf = Buffer.allocUnsafe(CHUNK);
   try {
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, CHUNK, pos);
+      const { bytesRead: n } = await fh.read(buf, 0, CHUNK, pos);
       if (n > 0) {
         pos += n;
-        await o.onChunk(Buffer.from(buf.subarray(0, n)));
+        await o.onChunk(buf.subarray(0, n));
         continue;
       }
       if (!o.follow || o.signal?.aborted) return;
@@ -48,9 +53,9 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
         st = null; // between rename and create: keep waiting
       }
       if (st !== null && (st.ino !== ino || st.size < pos)) {
-        fs.closeSync(fd);
-        fd = fs.openSync(path, 'r');
-        ino = fs.fstatSync(fd).ino;
+        await fh.close();
+        fh = await fsp.open(path, 'r');
+        ino = (await fh.stat()).ino;
         pos = 0;
         o.onFile();
         continue;
@@ -62,6 +67,6 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
       }
     }
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
 }

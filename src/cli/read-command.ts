@@ -60,7 +60,9 @@ export async function runRead(o: ReadOptions): Promise<number> {
   for (const file of o.files) {
     let lines: PacketLines | null = null;
     const write = async (buf: Buffer | null) => {
-      if (buf !== null && !out.write(buf)) await once(out, 'drain');
+      if (buf === null) return;
+      const from = lines;
+      if (!out.write(buf, () => from?.recycle(buf))) await once(out, 'drain');
     };
     try {
       await readCaptureFile(file, {

@@ -17,6 +17,7 @@ export interface CaptureStats {
 /** The largest record libpcap accepts for any link type. */
 const MAX_CAPLEN = 262144;
 const DAY = 86400;
+const EMPTY = Buffer.alloc(0);
 
 type Format = { kind: 'unknown' } | { kind: 'pcap'; le: boolean; nano: boolean; linktype: number; maxCap: number } | { kind: 'pcapng'; le: boolean };
 
@@ -29,11 +30,20 @@ interface NgInterface {
 
 export class CaptureStreamDecoder {
   readonly stats: CaptureStats = { frames: 0, corrupt: 0, skippedBytes: 0 };
-  private buf: Buffer = Buffer.alloc(0);
+  /**
+   * Unconsumed bytes live at the start of `store`; `buf` is the view of them
+   * being parsed. One buffer for the whole stream: a new one per chunk would
+   * be garbage the GC frees late, and the process would grow by tens of MB.
+   */
+  private store: Buffer = Buffer.allocUnsafe(1 << 19);
+  private held = 0;
+  private buf: Buffer = EMPTY;
   private format: Format = { kind: 'unknown' };
   private lastTs = -1;
   private resyncing = false;
   private interfaces: NgInterface[] = [];
+  /** One frame object, refilled for each record: valid only during onFrame. */
+  private readonly frame: Frame = { linktype: 0, tsSec: 0, tsUsec: 0, bytes: new Uint8Array(0), start: 0, end: 0, wireLength: 0, littleEndian: true };
   /** set when the stream is not a capture at all; nothing more is decoded */
   fatal: string | null = null;
 
@@ -48,7 +58,14 @@ export class CaptureStreamDecoder {
 
   push(chunk: Buffer): void {
     if (this.fatal !== null) return;
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.held + chunk.length > this.store.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.store.length * 2, this.held + chunk.length));
+      this.store.copy(bigger, 0, 0, this.held);
+      this.store = bigger;
+    }
+    chunk.copy(this.store, this.held);
+    this.held += chunk.length;
+    this.buf = this.store.subarray(0, this.held);
     let pos = 0;
     if (this.format.kind === 'unknown') {
       if (this.buf.length < 24) return;
@@ -56,18 +73,26 @@ export class CaptureStreamDecoder {
       if (this.fatal !== null) return;
     }
     pos = this.format.kind === 'pcap' ? this.pcapRecords(pos) : this.ngBlocks(pos);
-    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(pos));
+    this.keepFrom(pos);
+  }
+
+  /** Moves the unconsumed tail to the start of the store. */
+  private keepFrom(pos: number): void {
+    if (pos > 0) this.store.copyWithin(0, pos, this.held);
+    this.held -= Math.min(pos, this.held);
+    this.buf = EMPTY;
   }
 
   /** The stream ended: anything held back is an incomplete record. */
   end(): void {
-    if (this.fatal === null && this.buf.length > 0 && this.format.kind !== 'unknown') {
-      this.onWarning(`capture ends with an incomplete record (${this.buf.length} bytes ignored)`);
+    if (this.fatal === null && this.held > 0 && this.format.kind !== 'unknown') {
+      this.onWarning(`capture ends with an incomplete record (${this.held} bytes ignored)`);
     }
-    if (this.format.kind === 'unknown' && this.buf.length > 0 && this.fatal === null) {
+    if (this.format.kind === 'unknown' && this.held > 0 && this.fatal === null) {
       this.fatal = 'not a pcap or pcapng capture (too short)';
     }
-    this.buf = Buffer.alloc(0);
+    this.held = 0;
+    this.buf = EMPTY;
   }
 
   private readFileHeader(): number {
@@ -98,25 +123,27 @@ export class CaptureStreamDecoder {
 
   // ---- pcap ----
 
-  private pcapHeaderAt(pos: number, strict: boolean): { sec: number; frac: number; caplen: number; len: number } | null {
+  /** Whether a record header at `pos` is possible (and, while resynchronising, near the last good time). */
+  private pcapHeaderOk(pos: number, strict: boolean): boolean {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
     const b = this.buf;
     const u32 = (o: number) => (f.le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const sec = u32(pos);
-    const frac = u32(pos + 4);
     const caplen = u32(pos + 8);
     const len = u32(pos + 12);
-    if (frac >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return null;
-    if (strict && this.lastTs >= 0 && Math.abs(sec - this.lastTs) > DAY) return null;
-    return { sec, frac, caplen, len };
+    if (u32(pos + 4) >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return false;
+    return !(strict && this.lastTs >= 0 && Math.abs(u32(pos) - this.lastTs) > DAY);
   }
 
   private pcapRecords(pos: number): number {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
     const b = this.buf;
+    const le = f.le;
+    const frame = this.frame;
+    frame.bytes = b;
+    frame.linktype = f.linktype;
+    frame.littleEndian = le;
     while (b.length - pos >= 16) {
-      const h = this.pcapHeaderAt(pos, this.resyncing);
-      if (h === null || (this.resyncing && !this.confirmNext(pos, h.caplen))) {
+      if (!this.pcapHeaderOk(pos, this.resyncing) || (this.resyncing && !this.confirmNext(pos))) {
         if (!this.resyncing) {
           this.resyncing = true;
           this.stats.corrupt++;
@@ -126,28 +153,30 @@ export class CaptureStreamDecoder {
         this.stats.skippedBytes++;
         continue;
       }
-      if (b.length - pos < 16 + h.caplen) break;
+      const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
+      if (b.length - pos < 16 + caplen) break;
+      const sec = le ? b.readUInt32LE(pos) : b.readUInt32BE(pos);
+      const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
       this.resyncing = false;
-      this.lastTs = h.sec;
+      this.lastTs = sec;
       this.stats.frames++;
-      this.onFrame({
-        linktype: f.linktype,
-        tsSec: h.sec,
-        tsUsec: f.nano ? Math.floor(h.frac / 1000) : h.frac,
-        data: b.subarray(pos + 16, pos + 16 + h.caplen),
-        wireLength: h.len,
-        littleEndian: f.le,
-      });
-      pos += 16 + h.caplen;
+      frame.tsSec = sec;
+      frame.tsUsec = f.nano ? Math.floor(frac / 1000) : frac;
+      frame.start = pos + 16;
+      frame.end = pos + 16 + caplen;
+      frame.wireLength = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
+      this.onFrame(frame);
+      pos += 16 + caplen;
     }
     return pos;
   }
 
   /** While resynchronising, a candidate must be followed by another plausible header (or the end of the data so far). */
-  private confirmNext(pos: number, caplen: number): boolean {
-    const next = pos + 16 + caplen;
+  private confirmNext(pos: number): boolean {
+    const f = this.format as Extract<Format, { kind: 'pcap' }>;
+    const next = pos + 16 + (f.le ? this.buf.readUInt32LE(pos + 8) : this.buf.readUInt32BE(pos + 8));
     if (this.buf.length - next < 16) return true;
-    return this.pcapHeaderAt(next, true) !== null;
+    return this.pcapHeaderOk(next, true);
   }
 
   // ---- pcapng ----
@@ -227,7 +256,7 @@ export class CaptureStreamDecoder {
           this.onWarning(`corrupt pcapng packet block (${this.stats.corrupt} so far); skipped`);
           return;
         }
-        this.emitNg(ifid, u32(pos + 12), u32(pos + 16), b.subarray(pos + 28, pos + 28 + caplen), len, le);
+        this.emitNg(ifid, u32(pos + 12), u32(pos + 16), pos + 28, pos + 28 + caplen, len, le);
         return;
       }
       case 3: {
@@ -236,7 +265,7 @@ export class CaptureStreamDecoder {
         const len = u32(pos + 8);
         let caplen = Math.min(len, total - 16);
         if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-        this.emitNg(-1, 0, 0, b.subarray(pos + 12, pos + 12 + caplen), len, le);
+        this.emitNg(-1, 0, 0, pos + 12, pos + 12 + caplen, len, le);
         return;
       }
       default:
@@ -261,7 +290,7 @@ export class CaptureStreamDecoder {
     return 1e6;
   }
 
-  private emitNg(ifid: number, high: number, low: number, data: Buffer, len: number, le: boolean): void {
+  private emitNg(ifid: number, high: number, low: number, start: number, end: number, len: number, le: boolean): void {
     const iface = ifid < 0 ? this.interfaces[0] : this.interfaces[ifid];
     if (!iface) {
       this.stats.corrupt++;
@@ -281,6 +310,15 @@ export class CaptureStreamDecoder {
       usec = Number(((ticks % res) * 1000000n) / res);
     }
     this.stats.frames++;
-    this.onFrame({ linktype: iface.linktype, tsSec: sec, tsUsec: usec, data, wireLength: len, littleEndian: le });
+    const frame = this.frame;
+    frame.linktype = iface.linktype;
+    frame.tsSec = sec;
+    frame.tsUsec = usec;
+    frame.bytes = this.buf;
+    frame.start = start;
+    frame.end = end;
+    frame.wireLength = len;
+    frame.littleEndian = le;
+    this.onFrame(frame);
   }
 }

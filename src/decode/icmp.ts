@@ -1,15 +1,17 @@
 // ICMP and ICMPv6: the type and code, echo id/sequence, and for IPv4 errors
 // the few fields of the quoted packet that tcpdump prints without -v.
 
-import { ipv4ToString } from './address.js';
 import type { IcmpMessage } from './packet.js';
 
 function be16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
 
-function message(kind: 'icmp' | 'icmp6', b: Uint8Array, length: number): IcmpMessage {
-  return { kind, type: b[0]!, code: b[1]!, id: null, seq: null, inner: null, mtu: null, length, truncated: false };
+function message(kind: 'icmp' | 'icmp6', b: Uint8Array, off: number, length: number): IcmpMessage {
+  return {
+    kind, type: b[off]!, code: b[off + 1]!, id: null, seq: null,
+    innerDstOffset: -1, innerProto: 0, innerDport: null, mtu: null, length, truncated: false,
+  };
 }
 
 export const ICMP_ECHOREPLY = 0;
@@ -19,27 +21,30 @@ export const ICMP_TIMXCEED = 11;
 export const ICMP_UNREACH_PORT = 3;
 export const ICMP_UNREACH_NEEDFRAG = 4;
 
-export function decodeIcmp(b: Uint8Array, length: number): IcmpMessage | null {
-  if (b.length < 2) return null;
-  const m = message('icmp', b, length);
+/** The message at b[off..end); `length` is the ICMP length the IP header claims. */
+export function decodeIcmp(b: Uint8Array, off: number, end: number, length: number): IcmpMessage | null {
+  if (end - off < 2) return null;
+  const m = message('icmp', b, off, length);
+  const avail = end - off;
   if (m.type === ICMP_ECHO || m.type === ICMP_ECHOREPLY || (m.type >= 13 && m.type <= 18)) {
-    if (b.length < 8) m.truncated = true;
+    if (avail < 8) m.truncated = true;
     else {
-      m.id = be16(b, 4);
-      m.seq = be16(b, 6);
+      m.id = be16(b, off + 4);
+      m.seq = be16(b, off + 6);
     }
   } else if (m.type === ICMP_UNREACH) {
     // The quoted IP header: its destination, protocol, and for port
     // unreachable the quoted transport's destination port.
-    if (b.length < 28) m.truncated = true;
+    if (avail < 28) m.truncated = true;
     else {
-      const ihl = (b[8]! & 0x0f) * 4;
-      m.inner = { dst: ipv4ToString(b, 24), proto: b[17]!, dport: null };
+      const ihl = (b[off + 8]! & 0x0f) * 4;
+      m.innerDstOffset = off + 24;
+      m.innerProto = b[off + 17]!;
       if (m.code === ICMP_UNREACH_PORT) {
-        if (b.length < 8 + ihl + 4) m.truncated = true;
-        else m.inner.dport = be16(b, 8 + ihl + 2);
+        if (avail < 8 + ihl + 4) m.truncated = true;
+        else m.innerDport = be16(b, off + 8 + ihl + 2);
       }
-      if (m.code === ICMP_UNREACH_NEEDFRAG) m.mtu = be16(b, 6);
+      if (m.code === ICMP_UNREACH_NEEDFRAG) m.mtu = be16(b, off + 6);
     }
   }
   return m;
@@ -48,14 +53,14 @@ export function decodeIcmp(b: Uint8Array, length: number): IcmpMessage | null {
 export const ICMP6_ECHO_REQUEST = 128;
 export const ICMP6_ECHO_REPLY = 129;
 
-export function decodeIcmp6(b: Uint8Array, length: number): IcmpMessage | null {
-  if (b.length < 2) return null;
-  const m = message('icmp6', b, length);
+export function decodeIcmp6(b: Uint8Array, off: number, end: number, length: number): IcmpMessage | null {
+  if (end - off < 2) return null;
+  const m = message('icmp6', b, off, length);
   if (m.type === ICMP6_ECHO_REQUEST || m.type === ICMP6_ECHO_REPLY) {
-    if (b.length < 8) m.truncated = true;
+    if (end - off < 8) m.truncated = true;
     else {
-      m.id = be16(b, 4);
-      m.seq = be16(b, 6);
+      m.id = be16(b, off + 4);
+      m.seq = be16(b, off + 6);
     }
   }
   return m;

@@ -1,21 +1,25 @@
 // What the decoder produces: plain data, no text. Each layer's module fills
 // its part; format/ turns a Packet into a tcpdump-style line or JSON. A layer
-// that is truncated or malformed is marked (`truncated`, `bad`) and the
+// that is truncated or malformed is marked (`truncated`, `bad...`) and the
 // layers below it are absent; nothing throws.
+//
+// Addresses stay as offsets into the captured bytes until someone asks for
+// the string (JSON does, the text printer writes the bytes directly), so a
+// Packet refers to its frame's buffer: use it before the next frame arrives.
 
+import { ipv4ToString, ipv6ToString } from './address.js';
 import type { PflogHeader } from './pflog.js';
 
 export interface TcpOption {
-  /** tcpdump's name: eol, nop, mss, wscale, sackOK, sack, TS, or unknown-N */
+  /** tcpdump's name: eol, nop, mss, wscale, sackOK, sack, TS, echo, cc, ..., unknown-N, or "[bad opt]" */
   name: string;
-  /** mss, wscale */
+  /** mss, wscale, echo/cc values */
   value?: number;
   /** sack blocks as [start, end] pairs */
   blocks?: Array<[number, number]>;
-  /** TS val/ecr */
   tsval?: number;
   tsecr?: number;
-  /** raw option data for options printed as hex */
+  /** raw option data, hex, for options without a decoder */
   hex?: string;
   /** the option's length byte when it disagrees with what its kind needs */
   badLength?: number;
@@ -34,9 +38,9 @@ export interface TcpSegment {
   /** header length in bytes from the data-offset field */
   headerLength: number;
   options: TcpOption[];
-  /** options ran past the captured bytes or past the header */
+  /** options ran past the captured bytes */
   optionsTruncated: boolean;
-  /** payload bytes (IP payload minus TCP header) */
+  /** payload bytes (transport length minus TCP header) */
   dataLength: number;
   /** header length field says less than 20 bytes */
   badHeaderLength: boolean;
@@ -59,8 +63,10 @@ export interface IcmpMessage {
   /** echo id and sequence */
   id: number | null;
   seq: number | null;
-  /** from the quoted packet of an error message (unreachable, time exceeded) */
-  inner: { dst: string; proto: number; dport: number | null } | null;
+  /** from the packet an IPv4 error quotes: offset of its destination address in the frame bytes */
+  innerDstOffset: number;
+  innerProto: number;
+  innerDport: number | null;
   /** next-hop MTU of "need to frag" */
   mtu: number | null;
   /** ICMP length: the IP payload length */
@@ -77,23 +83,36 @@ export interface OtherTransport {
 
 export type Transport = TcpSegment | UdpDatagram | IcmpMessage | OtherTransport;
 
-export interface NetworkLayer {
-  family: 4 | 6;
-  src: string;
-  dst: string;
-  /** the transport protocol number (after IPv6 extension headers) */
-  proto: number;
-  /** bytes the IP length claims beyond what was on the wire (tcpdump's truncated-ip) */
-  missingBytes: number;
-  /** IPv6 extension headers as tcpdump names them: HBH, DSTOPT, frag (off|len), srcrt */
-  extensions: string[];
+export class NetworkLayer {
+  /** IPv6 extension headers as tcpdump names them: HBH, DSTOPT, frag (off|len), srcrt (...) */
+  extensions: string[] | null = null;
   /** a fragment other than the first: no transport header */
-  laterFragment: boolean;
-  /** length of the transport payload per the IP header */
-  transportLength: number;
-  transport: Transport | null;
+  laterFragment = false;
+  transport: Transport | null = null;
   /** the transport header was not captured at all */
-  transportTruncated: boolean;
+  transportTruncated = false;
+
+  constructor(
+    readonly family: 4 | 6,
+    /** the frame's bytes, and where the addresses are in them */
+    readonly bytes: Uint8Array,
+    readonly srcOffset: number,
+    readonly dstOffset: number,
+    /** the transport protocol number (after IPv6 extension headers) */
+    public proto: number,
+    /** bytes the IP length claims beyond what was on the wire (tcpdump's truncated-ip) */
+    readonly missingBytes: number,
+    /** length of the transport payload per the IP header */
+    public transportLength: number,
+  ) {}
+
+  get src(): string {
+    return this.family === 4 ? ipv4ToString(this.bytes, this.srcOffset) : ipv6ToString(this.bytes, this.srcOffset);
+  }
+
+  get dst(): string {
+    return this.family === 4 ? ipv4ToString(this.bytes, this.dstOffset) : ipv6ToString(this.bytes, this.dstOffset);
+  }
 }
 
 export interface Packet {

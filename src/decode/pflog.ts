@@ -8,35 +8,52 @@ import { escapeCString } from '../format/escape.js';
 
 export type PflogFlavor = 'freebsd' | 'openbsd' | 'generic';
 
-export interface PflogHeader {
-  /** the length byte as written */
-  length: number;
+export const IFNAMSIZ = 16;
+export const RULESET_SIZE = 16;
+/** Offsets of the two names in the header. */
+export const IFNAME_OFFSET = 4;
+export const RULESET_OFFSET = 20;
+
+export class PflogHeader {
+  constructor(
+    /** the header's bytes; the names are read from here when asked for */
+    readonly bytes: Uint8Array,
+    readonly offset: number,
+    /** the length byte as written */
+    readonly length: number,
+    readonly flavor: PflogFlavor,
+    readonly af: number,
+    readonly action: number,
+    readonly reason: number,
+    readonly dir: number,
+    readonly rulenr: number,
+    readonly subrulenr: number,
+    /** uid of the socket owner, or null when pf did not know it (UID_MAX) */
+    readonly uid: number | null,
+    /** FreeBSD's rule identifier, or null (absent or 0) */
+    readonly ridentifier: number | null,
+  ) {}
+
   /** bytes to skip to the packet: length rounded up to 4 (BPF_WORDALIGN) */
-  headerBytes: number;
-  flavor: PflogFlavor;
-  af: number;
-  action: number;
-  reason: number;
-  dir: number;
+  get headerBytes(): number {
+    return (this.length + 3) & ~3;
+  }
+
   /** escaped, printable */
-  ifname: string;
+  get ifname(): string {
+    return escapeCString(this.bytes, this.offset + IFNAME_OFFSET, IFNAMSIZ);
+  }
+
   /** escaped, printable; '' outside an anchor */
-  ruleset: string;
-  rulenr: number;
-  subrulenr: number;
-  /** uid of the socket owner, or null when pf did not know it (UID_MAX) */
-  uid: number | null;
-  /** FreeBSD's rule identifier, or null (absent or 0) */
-  ridentifier: number | null;
+  get ruleset(): string {
+    return escapeCString(this.bytes, this.offset + RULESET_OFFSET, RULESET_SIZE);
+  }
 }
 
 /** tcpdump rejects shorter headers as invalid; so do we. */
 export const MIN_PFLOG_HEADER = 45;
-const IFNAMSIZ = 16;
-const RULESET_SIZE = 16;
 const UID_MAX = 0xffffffff;
 
-export type PflogResult = { ok: true; header: PflogHeader } | { ok: false; error: string };
 
 function flavorOf(length: number): PflogFlavor {
   if (length === 69) return 'freebsd';
@@ -44,43 +61,33 @@ function flavorOf(length: number): PflogFlavor {
   return 'generic';
 }
 
+function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
 /**
- * Decodes the header at the start of `frame`. `hostLittleEndian` is the byte
- * order of the capturing host (uid is stored in host order), taken from the
- * pcap file's own byte order.
+ * Decodes the header at b[off..end). `hostLittleEndian` is the byte order of
+ * the capturing host (uid is stored in host order), taken from the pcap
+ * file's own byte order. A string is what tcpdump says of a bad header.
  */
-export function decodePflog(frame: Uint8Array, hostLittleEndian: boolean): PflogResult {
-  if (frame.length < 1) return { ok: false, error: '[|pflog]' };
-  const length = frame[0]!;
-  if (length < MIN_PFLOG_HEADER) return { ok: false, error: '[pflog: invalid header length!]' };
+export function decodePflog(b: Uint8Array, off: number, end: number, hostLittleEndian: boolean): PflogHeader | string {
+  if (end - off < 1) return '[|pflog]';
+  const length = b[off]!;
+  if (length < MIN_PFLOG_HEADER) return '[pflog: invalid header length!]';
   const headerBytes = (length + 3) & ~3;
-  if (frame.length < headerBytes || frame.length < 61) return { ok: false, error: '[|pflog]' };
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
-  const uid = view.getUint32(44, hostLittleEndian);
+  if (end - off < headerBytes || end - off < 61) return '[|pflog]';
+  const u = off + 44;
+  const uid = hostLittleEndian ? ((b[u]! | (b[u + 1]! << 8) | (b[u + 2]! << 16) | (b[u + 3]! << 24)) >>> 0) : be32(b, u);
   const flavor = flavorOf(length);
   let ridentifier: number | null = null;
-  if (flavor === 'freebsd' && frame.length >= 68) {
-    const r = view.getUint32(64, false);
+  if (flavor === 'freebsd') {
+    const r = be32(b, off + 64);
     if (r !== 0) ridentifier = r;
   }
-  return {
-    ok: true,
-    header: {
-      length,
-      headerBytes,
-      flavor,
-      af: frame[1]!,
-      action: frame[2]!,
-      reason: frame[3]!,
-      dir: frame[60]!,
-      ifname: escapeCString(frame, 4, IFNAMSIZ),
-      ruleset: escapeCString(frame, 20, RULESET_SIZE),
-      rulenr: view.getUint32(36, false),
-      subrulenr: view.getUint32(40, false),
-      uid: uid === UID_MAX ? null : uid,
-      ridentifier,
-    },
-  };
+  return new PflogHeader(
+    b, off, length, flavor, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 60]!,
+    be32(b, off + 36), be32(b, off + 40), uid === UID_MAX ? null : uid, ridentifier,
+  );
 }
 
 const ACTIONS: readonly string[] = ['pass', 'block', 'scrub', '', 'nat', 'nonat', 'binat', 'nobinat', 'rdr', 'nordr', 'synproxy-drop'];
@@ -107,6 +114,12 @@ export function actionName(h: PflogHeader): string {
 export function reasonName(h: PflogHeader): string | null {
   const extra = h.flavor === 'freebsd' ? REASONS_FREEBSD : h.flavor === 'openbsd' ? REASONS_OPENBSD : undefined;
   return REASONS[h.reason] ?? extra?.[h.reason] ?? null;
+}
+
+/** tcpdump's reason text: "0(match)", or "unkn(N)". */
+export function reasonText(h: PflogHeader): string {
+  const name = reasonName(h);
+  return name !== null ? `${h.reason}(${name})` : `unkn(${h.reason})`;
 }
 
 /** "in", "out", "in/out", OpenBSD's "fwd", or "unkn(N)". */

@@ -17,15 +17,16 @@ function be32(b: Uint8Array, o: number): number {
 }
 
 /**
- * `b` holds the captured transport bytes, `length` the transport length the
- * IP header claims. Returns null when not even the ports were captured.
+ * The header at b[off..end) (the captured bytes), `length` the transport
+ * length the IP header claims. Returns null when not even the ports were
+ * captured.
  */
-export function decodeTcp(b: Uint8Array, length: number): TcpSegment | null {
-  if (b.length < 4) return null;
+export function decodeTcp(b: Uint8Array, off: number, end: number, length: number): TcpSegment | null {
+  if (end - off < 4) return null;
   const seg: TcpSegment = {
     kind: 'tcp',
-    sport: be16(b, 0),
-    dport: be16(b, 2),
+    sport: be16(b, off),
+    dport: be16(b, off + 2),
     flags: null,
     seq: 0,
     ack: 0,
@@ -37,34 +38,34 @@ export function decodeTcp(b: Uint8Array, length: number): TcpSegment | null {
     dataLength: 0,
     badHeaderLength: false,
   };
-  if (b.length < 13) return seg;
-  seg.headerLength = (b[12]! >> 4) * 4;
+  if (end - off < 13) return seg;
+  seg.headerLength = (b[off + 12]! >> 4) * 4;
   if (seg.headerLength < 20) {
     seg.badHeaderLength = true;
     return seg;
   }
-  if (b.length < 20) return seg;
-  seg.seq = be32(b, 4);
-  seg.ack = be32(b, 8);
-  seg.flags = b[13]!;
-  seg.win = be16(b, 14);
-  seg.urp = be16(b, 18);
+  if (end - off < 20) return seg;
+  seg.seq = be32(b, off + 4);
+  seg.ack = be32(b, off + 8);
+  seg.flags = b[off + 13]!;
+  seg.win = be16(b, off + 14);
+  seg.urp = be16(b, off + 18);
   seg.dataLength = length - seg.headerLength;
-  if (seg.headerLength > 20 && seg.headerLength <= length) parseOptions(b, seg);
+  if (seg.headerLength > 20 && seg.headerLength <= length) parseOptions(b, off, end, seg);
   return seg;
 }
 
-function parseOptions(b: Uint8Array, seg: TcpSegment): void {
+function parseOptions(b: Uint8Array, off: number, end: number, seg: TcpSegment): void {
   let left = seg.headerLength - 20;
-  let cp = 20;
+  let cp = off + 20;
   const out = seg.options;
   while (left > 0) {
-    if (cp >= b.length) return truncated(seg);
+    if (cp >= end) return truncated(seg);
     const kind = b[cp++]!;
     let len: number;
     if (kind === EOL || kind === NOP) len = 1;
     else {
-      if (cp >= b.length) return truncated(seg);
+      if (cp >= end) return truncated(seg);
       len = b[cp++]!;
       if (len < 2 || len > left) return bad(seg);
       left--;
@@ -77,7 +78,7 @@ function parseOptions(b: Uint8Array, seg: TcpSegment): void {
         bad(seg);
         return false;
       }
-      if (cp + n > b.length) {
+      if (cp + n > end) {
         truncated(seg);
         return false;
       }

@@ -2,13 +2,24 @@
 // or a JSON object. Shared by `read` and the daemon's native decoder.
 
 import type { Packet } from '../decode/packet.js';
+import type { AsciiWriter } from './ascii-writer.js';
 import { packetJson } from './json.js';
-import { packetText } from './tcpdump-text.js';
-import { formatStamp } from './timestamp.js';
+import { writePacketText } from './tcpdump-text.js';
+import { formatStamp, writeStamp } from './timestamp.js';
 
 export type OutputFormat = 'text' | 'json';
 
-export function formatPacketLine(p: Packet, format: OutputFormat): string {
-  const stamp = formatStamp(p.tsSec, p.tsUsec);
-  return format === 'json' ? JSON.stringify(packetJson(p, stamp)) : `${stamp} ${packetText(p)}`;
+/** Appends the packet's line, newline included, to `w`. */
+export function writePacketLine(w: AsciiWriter, p: Packet, format: OutputFormat): void {
+  if (format === 'json') {
+    const json = JSON.stringify(packetJson(p, formatStamp(p.tsSec, p.tsUsec)));
+    w.reserve(json.length + 1);
+    w.str(json); // ASCII: the decoder escapes names, JSON.stringify the rest
+  } else {
+    w.reserve(64);
+    writeStamp(w, p.tsSec, p.tsUsec);
+    w.byte(0x20);
+    writePacketText(w, p);
+  }
+  w.byte(0x0a);
 }

@@ -4,11 +4,12 @@
 
 import { CaptureStreamDecoder, type CaptureStats } from '../decode/capture-stream.js';
 import { decodeFrame, type Frame } from '../decode/frame.js';
-import { formatPacketLine, type OutputFormat } from './line.js';
+import { AsciiWriter } from './ascii-writer.js';
+import { writePacketLine, type OutputFormat } from './line.js';
 
 export class PacketLines {
   private readonly decoder: CaptureStreamDecoder;
-  private lines: string[] = [];
+  private readonly out = new AsciiWriter(1 << 16);
 
   constructor(
     private readonly format: OutputFormat,
@@ -18,7 +19,7 @@ export class PacketLines {
   }
 
   private frame(f: Frame): void {
-    this.lines.push(formatPacketLine(decodeFrame(f), this.format));
+    writePacketLine(this.out, decodeFrame(f), this.format);
   }
 
   /** Whole lines for every complete record in the chunk, or null. */
@@ -32,6 +33,11 @@ export class PacketLines {
     return this.take();
   }
 
+  /** A buffer from push()/end() has been written out and may be reused. */
+  recycle(lines: Buffer): void {
+    this.out.recycle(lines);
+  }
+
   /** Set when the input is not a capture at all. */
   get fatal(): string | null {
     return this.decoder.fatal;
@@ -42,9 +48,6 @@ export class PacketLines {
   }
 
   private take(): Buffer | null {
-    if (this.lines.length === 0) return null;
-    const text = this.lines.join('\n') + '\n';
-    this.lines = [];
-    return Buffer.from(text, 'latin1');
+    return this.out.pos === 0 ? null : this.out.take();
   }
 }

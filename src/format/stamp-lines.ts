@@ -6,6 +6,7 @@
 import { escapeBytes } from './escape.js';
 
 const NL = 0x0a;
+const NL_BUF = Buffer.from('\n');
 
 /** Longest line kept whole; a longer run without a newline is cut there. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -41,12 +42,17 @@ export class LineStamper {
     if (lines > 0) out = printable ? stampClean(data, lastNl, lines, stamp) : stampEscaped(data, lastNl, stamp);
     const tail = n - lastNl - 1;
     if (tail > 0) {
-      if (tail >= this.maxLine) {
-        const cut = stampEscaped(Buffer.concat([data.subarray(lastNl + 1), Buffer.from('\n')]), tail, stamp);
-        out = out === null ? cut : Buffer.concat([out, cut]);
-      } else {
-        this.partial = Buffer.from(data.subarray(lastNl + 1)); // a copy: do not pin the whole chunk
+      // An unterminated run is cut every maxLine bytes (not wherever a chunk
+      // happened to end): pieces of exactly the limit, and less held back.
+      const keepFrom = n - (tail % this.maxLine);
+      if (keepFrom > lastNl + 1) {
+        const pieces: Buffer[] = [];
+        for (let at = lastNl + 1; at < keepFrom; at += this.maxLine) pieces.push(data.subarray(at, at + this.maxLine), NL_BUF);
+        const cut = Buffer.concat(pieces);
+        const stamped = stampEscaped(cut, cut.length - 1, stamp);
+        out = out === null ? stamped : Buffer.concat([out, stamped]);
       }
+      if (keepFrom < n) this.partial = Buffer.from(data.subarray(keepFrom)); // a copy: do not pin the whole chunk
     }
     return out;
   }

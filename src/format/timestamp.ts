@@ -69,3 +69,17 @@ export function stampNow(): string {
   const us = nowMicros();
   return formatStamp(Math.floor(us / 1e6), us % 1e6);
 }
+
+/** Writes the stamp for (seconds, microseconds) as bytes: the hot-path twin of formatStamp. */
+export function writeStamp(w: { str(s: string): void; byte(c: number): void }, epochSeconds: number, micros: number): void {
+  formatStamp(epochSeconds, 0); // refreshes the per-second cache
+  w.str(cachedHead);
+  let div = 100000;
+  for (let i = 0; i < 6; i++) {
+    const d = Math.floor(micros / div);
+    w.byte(48 + d);
+    micros -= d * div;
+    div /= 10;
+  }
+  w.str(cachedOffset);
+}

@@ -55,7 +55,7 @@ export function pcapRecord(data: Buffer, opts: RecordOptions): Buffer {
 }
 
 /** pf actions as the kernel numbers them (shared by all BSDs up to 8). */
-export const PF = { PASS: 0, DROP: 1, SCRUB: 2, NAT: 3, RDR: 7, MATCH_FREEBSD: 12 } as const;
+export const PF = { PASS: 0, DROP: 1, SCRUB: 2, NOSCRUB: 3, NAT: 4, RDR: 8, MATCH_FREEBSD: 12 } as const;
 export const DIR = { INOUT: 0, IN: 1, OUT: 2 } as const;
 export const AF = { INET: 2, INET6_OPENBSD: 24, INET6_FREEBSD: 28, INET6_DARWIN: 30 } as const;
 
