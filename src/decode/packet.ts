@@ -10,21 +10,6 @@
 import { ipv4ToString, ipv6ToString } from './address.js';
 import type { PflogHeader } from './pflog.js';
 
-export interface TcpOption {
-  /** tcpdump's name: eol, nop, mss, wscale, sackOK, sack, TS, echo, cc, ..., unknown-N, or "[bad opt]" */
-  name: string;
-  /** mss, wscale, echo/cc values */
-  value?: number;
-  /** sack blocks as [start, end] pairs */
-  blocks?: Array<[number, number]>;
-  tsval?: number;
-  tsecr?: number;
-  /** raw option data, hex, for options without a decoder */
-  hex?: string;
-  /** the option's length byte when it disagrees with what its kind needs */
-  badLength?: number;
-}
-
 export interface TcpSegment {
   kind: 'tcp';
   sport: number;
@@ -37,9 +22,9 @@ export interface TcpSegment {
   urp: number;
   /** header length in bytes from the data-offset field */
   headerLength: number;
-  options: TcpOption[];
-  /** options ran past the captured bytes */
-  optionsTruncated: boolean;
+  /** where the options start in the frame bytes (-1: none), and the captured end (see walkTcpOptions) */
+  optionsOffset: number;
+  optionsEnd: number;
   /** payload bytes (transport length minus TCP header) */
   dataLength: number;
   /** header length field says less than 20 bytes */

@@ -116,10 +116,17 @@ export function reasonName(h: PflogHeader): string | null {
   return REASONS[h.reason] ?? extra?.[h.reason] ?? null;
 }
 
-/** tcpdump's reason text: "0(match)", or "unkn(N)". */
+const reasonTexts: Record<PflogFlavor, string[]> = { freebsd: [], openbsd: [], generic: [] };
+
+/** tcpdump's reason text: "0(match)", or "unkn(N)" (built once per value and flavor). */
 export function reasonText(h: PflogHeader): string {
-  const name = reasonName(h);
-  return name !== null ? `${h.reason}(${name})` : `unkn(${h.reason})`;
+  const cache = reasonTexts[h.flavor];
+  let text = cache[h.reason];
+  if (text === undefined) {
+    const name = reasonName(h);
+    text = cache[h.reason] = name !== null ? `${h.reason}(${name})` : `unkn(${h.reason})`;
+  }
+  return text;
 }
 
 /** "in", "out", "in/out", OpenBSD's "fwd", or "unkn(N)". */

@@ -1,12 +1,12 @@
-// TCP header and options, bounds-checked. Option parsing walks the bytes the
-// way tcpdump does (including how it resumes after an option whose length
-// byte disagrees with its kind), so both print the same option list.
+// TCP header and options, bounds-checked. The options are walked, not
+// collected: walkTcpOptions hands each one to a visitor (the text printer),
+// so a packet's options cost no allocation. The walk follows tcpdump's,
+// including how it resumes after an option whose length byte disagrees with
+// its kind, so both print the same option list.
 
-import type { TcpOption, TcpSegment } from './packet.js';
+import type { TcpSegment } from './packet.js';
 
-const EOL = 0;
-const NOP = 1;
-const NAMES: Record<number, string> = { 0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 8: 'TS', 6: 'echo', 7: 'echoreply', 11: 'cc', 12: 'ccnew' };
+export const TCPOPT = { EOL: 0, NOP: 1, MSS: 2, WSCALE: 3, SACKOK: 4, SACK: 5, ECHO: 6, ECHOREPLY: 7, TIMESTAMP: 8, CC: 11, CCNEW: 12 } as const;
 
 function be16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -33,8 +33,8 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, length: numbe
     win: 0,
     urp: 0,
     headerLength: 0,
-    options: [],
-    optionsTruncated: false,
+    optionsOffset: -1,
+    optionsEnd: -1,
     dataLength: 0,
     badHeaderLength: false,
   };
@@ -51,102 +51,75 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, length: numbe
   seg.win = be16(b, off + 14);
   seg.urp = be16(b, off + 18);
   seg.dataLength = length - seg.headerLength;
-  if (seg.headerLength > 20 && seg.headerLength <= length) parseOptions(b, off, end, seg);
+  if (seg.headerLength > 20) {
+    seg.optionsOffset = off + 20;
+    seg.optionsEnd = end; // captured end: the walk stops here with "truncated"
+  }
   return seg;
 }
 
-function parseOptions(b: Uint8Array, off: number, end: number, seg: TcpSegment): void {
-  let left = seg.headerLength - 20;
-  let cp = off + 20;
-  const out = seg.options;
-  while (left > 0) {
-    if (cp >= end) return truncated(seg);
-    const kind = b[cp++]!;
-    let len: number;
-    if (kind === EOL || kind === NOP) len = 1;
-    else {
-      if (cp >= end) return truncated(seg);
-      len = b[cp++]!;
-      if (len < 2 || len > left) return bad(seg);
-      left--;
-    }
-    left--;
-    const opt: TcpOption = { name: NAMES[kind] ?? `unknown-${kind}` };
-    let datalen = 0;
-    const need = (n: number): boolean => {
-      if (n > left) {
-        bad(seg);
-        return false;
-      }
-      if (cp + n > end) {
-        truncated(seg);
-        return false;
-      }
-      return true;
-    };
-    switch (kind) {
-      case EOL:
-      case NOP:
-      case 4: // sackOK
-        break;
-      case 2:
-        datalen = 2;
-        if (!need(datalen)) return;
-        opt.value = be16(b, cp);
-        break;
-      case 3:
-        datalen = 1;
-        if (!need(datalen)) return;
-        opt.value = b[cp]!;
-        break;
-      case 5:
-        datalen = len - 2;
-        if (datalen % 8 === 0) {
-          opt.blocks = [];
-          for (let i = 0; i < datalen; i += 8) {
-            if (!need(i + 8)) return;
-            opt.blocks.push([be32(b, cp + i), be32(b, cp + i + 4)]);
-          }
-        }
-        break;
-      case 6:
-      case 7:
-      case 11:
-      case 12:
-        datalen = 4;
-        if (!need(datalen)) return;
-        opt.value = be32(b, cp);
-        break;
-      case 8:
-        datalen = 8;
-        if (!need(datalen)) return;
-        opt.tsval = be32(b, cp);
-        opt.tsecr = be32(b, cp + 4);
-        break;
-      default: {
-        datalen = len - 2;
-        let hex = '';
-        for (let i = 0; i < datalen; i++) {
-          if (!need(i + 1)) return;
-          hex += (b[cp + i]! < 16 ? '0' : '') + b[cp + i]!.toString(16);
-        }
-        opt.hex = hex;
-      }
-    }
-    cp += datalen;
-    left -= datalen;
-    const consumed = datalen + 1 + (kind === EOL || kind === NOP ? 0 : 1);
-    if (consumed !== len) opt.badLength = len;
-    out.push(opt);
-    if (kind === EOL) break;
+export interface TcpOptionVisitor {
+  /** One option: its kind, its length byte (1 for eol/nop), its data at b[data..data+datalen). */
+  option(kind: number, len: number, b: Uint8Array, data: number, datalen: number): void;
+  /**
+   * The walk ends early. kind < 0: at an option boundary or inside an
+   * option's kind/length bytes; kind >= 0: that option's data is cut short,
+   * with `avail` of its data bytes captured (tcpdump has printed its name and
+   * what fits). `bad`: tcpdump's "[bad opt]" (a length that cannot be right),
+   * else the capture ended ("[|tcp]").
+   */
+  stop(bad: boolean, kind: number, len: number, b: Uint8Array, data: number, avail: number): void;
+}
+
+/** The data length tcpdump reads for an option kind. */
+function dataLength(kind: number, len: number): number {
+  switch (kind) {
+    case TCPOPT.EOL:
+    case TCPOPT.NOP:
+    case TCPOPT.SACKOK:
+      return 0;
+    case TCPOPT.MSS:
+      return 2;
+    case TCPOPT.WSCALE:
+      return 1;
+    case TCPOPT.ECHO:
+    case TCPOPT.ECHOREPLY:
+    case TCPOPT.CC:
+    case TCPOPT.CCNEW:
+      return 4;
+    case TCPOPT.TIMESTAMP:
+      return 8;
+    default:
+      return len - 2; // sack and unknown kinds: everything the length byte covers
   }
 }
 
-function truncated(seg: TcpSegment): void {
-  seg.optionsTruncated = true;
-}
-
-function bad(seg: TcpSegment): void {
-  seg.options.push({ name: '[bad opt]' });
-  seg.optionsTruncated = false;
+/** Walks the options of a segment decoded from `b`. */
+export function walkTcpOptions(b: Uint8Array, seg: TcpSegment, v: TcpOptionVisitor): void {
+  if (seg.optionsOffset < 0) return;
+  let left = seg.headerLength - 20;
+  let cp = seg.optionsOffset;
+  const end = seg.optionsEnd;
+  while (left > 0) {
+    if (cp >= end) return v.stop(false, -1, 0, b, cp, 0);
+    const kind = b[cp++]!;
+    let len: number;
+    if (kind === TCPOPT.EOL || kind === TCPOPT.NOP) len = 1;
+    else {
+      if (cp >= end) return v.stop(false, -1, 0, b, cp, 0);
+      len = b[cp++]!;
+      if (len < 2 || len > left) return v.stop(true, -1, len, b, cp, 0);
+      left--;
+    }
+    left--;
+    const datalen = dataLength(kind, len);
+    if (datalen > left) return v.stop(true, kind, len, b, cp, 0);
+    // A sack whose length is not a multiple of 8 is printed without reading it.
+    const read = kind === TCPOPT.SACK && datalen % 8 !== 0 ? 0 : datalen;
+    if (cp + read > end) return v.stop(false, kind, len, b, cp, end - cp);
+    v.option(kind, len, b, cp, datalen);
+    cp += datalen;
+    left -= datalen;
+    if (kind === TCPOPT.EOL) return;
+  }
 }

@@ -6,7 +6,8 @@
 // unkn(N), and nothing here can print a newline: every byte from the wire
 // goes through AsciiWriter.cstring or is a number.
 
-import type { IcmpMessage, NetworkLayer, Packet, TcpOption, TcpSegment, Transport, UdpDatagram } from '../decode/packet.js';
+import type { IcmpMessage, NetworkLayer, Packet, TcpSegment, Transport, UdpDatagram } from '../decode/packet.js';
+import { TCPOPT, walkTcpOptions } from '../decode/tcp.js';
 import { IFNAME_OFFSET, IFNAMSIZ, RULESET_OFFSET, RULESET_SIZE, actionName, directionName, reasonText, type PflogHeader } from '../decode/pflog.js';
 import { ipv6ToString } from '../decode/address.js';
 import { AsciiWriter } from './ascii-writer.js';
@@ -25,7 +26,44 @@ export function tcpFlagString(flags: number): string {
   return s === '' ? 'none' : s;
 }
 
+/**
+ * The pflog part of the line depends only on the header bytes (not on the
+ * pids in it), and consecutive packets mostly come from the same rule: the
+ * last header and its text are kept, and reused when the bytes match.
+ */
+const lastHeader = Buffer.alloc(128);
+let lastHeaderLength = -1;
+let lastPrefix = Buffer.alloc(0);
+
+function sameHeaderAsLast(h: PflogHeader): boolean {
+  const n = h.headerBytes;
+  if (n !== lastHeaderLength) return false;
+  const b = h.bytes;
+  const o = h.offset;
+  for (let i = 0; i < n; i++) {
+    if (i === 48) i = 52; // pid
+    else if (i === 56) i = 60; // rule pid
+    if (b[o + i] !== lastHeader[i]) return false;
+  }
+  return true;
+}
+
 export function writePflog(w: AsciiWriter, h: PflogHeader): void {
+  if (sameHeaderAsLast(h)) {
+    w.buf.set(lastPrefix, w.pos);
+    w.pos += lastPrefix.length;
+    return;
+  }
+  const start = w.pos;
+  writePflogUncached(w, h);
+  if (h.headerBytes <= lastHeader.length) {
+    lastHeaderLength = h.headerBytes;
+    lastHeader.set(h.bytes.subarray(h.offset, h.offset + h.headerBytes));
+    lastPrefix = Buffer.from(w.buf.subarray(start, w.pos));
+  }
+}
+
+function writePflogUncached(w: AsciiWriter, h: PflogHeader): void {
   w.str('rule ');
   w.num(h.rulenr);
   if (h.subrulenr !== 0xffffffff) {
@@ -58,40 +96,114 @@ export function writePflog(w: AsciiWriter, h: PflogHeader): void {
   w.str(': ');
 }
 
-function writeOption(w: AsciiWriter, o: TcpOption): void {
-  w.str(o.name);
-  if (o.value !== undefined) {
-    w.byte(0x20);
-    w.num(o.value);
-  } else if (o.tsval !== undefined) {
-    w.str(' val ');
-    w.num(o.tsval);
-    w.str(' ecr ');
-    w.num(o.tsecr!);
-  } else if (o.blocks !== undefined) {
-    w.byte(0x20);
-    w.num(o.blocks.length);
-    w.byte(0x20);
-    for (const [a, b] of o.blocks) {
-      w.byte(0x7b);
-      w.num(a);
-      w.byte(0x3a);
-      w.num(b);
-      w.byte(0x7d);
-    }
-  } else if (o.name === 'sack') w.str(' invalid sack');
-  else if (o.hex) {
-    w.str(' 0x');
-    w.str(o.hex);
-  }
-  if (o.badLength !== undefined) {
-    w.str('[len ');
-    w.num(o.badLength);
-    w.byte(0x5d);
-  }
+/** tcpdump's option names; kinds it names but decodes specially (md5, mptcp, ...) are printed as hex here. */
+const OPTION_NAMES: Record<number, string> = {
+  0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS',
+  11: 'cc', 12: 'ccnew', 13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 253: 'exp', 254: 'exp',
+};
+
+function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
-function writeTcp(w: AsciiWriter, t: TcpSegment, transportLength: number): void {
+const HEX = '0123456789abcdef';
+
+/** Prints each option as walkTcpOptions finds it: "mss 1460", "sackOK", "TS val 1 ecr 0", ... */
+const optionPrinter = {
+  w: null as unknown as AsciiWriter,
+  count: 0,
+  stopped: false,
+  option(kind: number, len: number, b: Uint8Array, data: number, datalen: number): void {
+    this.name(kind);
+    this.data(kind, len, b, data, datalen, datalen);
+    if (datalen + (kind === TCPOPT.EOL || kind === TCPOPT.NOP ? 1 : 2) !== len) {
+      this.w.str('[len ');
+      this.w.num(len);
+      this.w.byte(0x5d);
+    }
+    this.count++;
+  },
+  /** The separator before every option but the first, and the option's name. */
+  name(kind: number): void {
+    if (this.count > 0) this.w.byte(0x2c);
+    this.w.str(OPTION_NAMES[kind] ?? `unknown-${kind}`);
+  },
+  /** An option's value; `avail` < `datalen` when the capture cut it (print what fits, as tcpdump). */
+  data(kind: number, len: number, b: Uint8Array, data: number, datalen: number, avail: number): void {
+    const w = this.w;
+    switch (kind) {
+      case TCPOPT.MSS:
+        if (avail < 2) return;
+        w.byte(0x20);
+        w.num((b[data]! << 8) | b[data + 1]!);
+        return;
+      case TCPOPT.WSCALE:
+        if (avail < 1) return;
+        w.byte(0x20);
+        w.num(b[data]!);
+        return;
+      case TCPOPT.ECHO:
+      case TCPOPT.ECHOREPLY:
+      case TCPOPT.CC:
+      case TCPOPT.CCNEW:
+        if (avail < 4) return;
+        w.byte(0x20);
+        w.num(be32(b, data));
+        return;
+      case TCPOPT.TIMESTAMP:
+        if (avail < 8) return;
+        w.str(' val ');
+        w.num(be32(b, data));
+        w.str(' ecr ');
+        w.num(be32(b, data + 4));
+        return;
+      case TCPOPT.SACK:
+        if (datalen % 8 !== 0) {
+          w.str(' invalid sack');
+          return;
+        }
+        w.byte(0x20);
+        w.num(datalen / 8);
+        w.byte(0x20);
+        for (let i = 0; i + 8 <= avail; i += 8) {
+          w.byte(0x7b);
+          w.num(be32(b, data + i));
+          w.byte(0x3a);
+          w.num(be32(b, data + i + 4));
+          w.byte(0x7d);
+        }
+        return;
+      default:
+        if (kind === TCPOPT.EOL || kind === TCPOPT.NOP || kind === TCPOPT.SACKOK) return;
+        if (len - 2 > 0) w.str(' 0x');
+        for (let i = 0; i < avail; i++) {
+          w.byte(HEX.charCodeAt(b[data + i]! >> 4));
+          w.byte(HEX.charCodeAt(b[data + i]! & 15));
+        }
+    }
+  },
+  stop(bad: boolean, kind: number, len: number, b: Uint8Array, data: number, avail: number): void {
+    const w = this.w;
+    this.stopped = true;
+    if (kind >= 0) {
+      this.name(kind);
+      if (!bad) this.data(kind, len, b, data, dataLengthFor(kind, len), avail);
+    } else if (this.count > 0) w.byte(0x2c);
+    if (!bad) w.str(' [|tcp]');
+    else {
+      // tcpdump closes the list only if an option was printed before
+      w.str('[bad opt]');
+      if (this.count > 0) w.byte(0x5d);
+    }
+  },
+};
+
+/** Data length for a cut option: only sack and unknown kinds depend on the length byte. */
+function dataLengthFor(kind: number, len: number): number {
+  return kind === TCPOPT.SACK || OPTION_NAMES[kind] === undefined ? len - 2 : 0;
+}
+
+function writeTcp(w: AsciiWriter, t: TcpSegment, transportLength: number, b: Uint8Array): void {
   if (t.badHeaderLength) {
     w.str(' tcp ');
     w.num((transportLength - t.headerLength) >>> 0);
@@ -135,21 +247,12 @@ function writeTcp(w: AsciiWriter, t: TcpSegment, transportLength: number): void 
   }
   if (t.headerLength > 20) {
     w.str(', options [');
-    const opts = t.options;
-    for (let i = 0; i < opts.length; i++) {
-      if (i > 0) w.byte(0x2c);
-      if (opts[i]!.name === '[bad opt]') {
-        // tcpdump stops here: closes the list only if something was printed
-        w.str('[bad opt]');
-        if (i > 0) w.byte(0x5d);
-        return;
-      }
-      writeOption(w, opts[i]!);
-    }
-    if (t.optionsTruncated) {
-      w.str(' [|tcp]');
-      return;
-    }
+    const p = optionPrinter;
+    p.w = w;
+    p.count = 0;
+    p.stopped = false;
+    walkTcpOptions(b, t, p);
+    if (p.stopped) return;
     w.byte(0x5d);
   }
   w.str(', length ');
@@ -268,7 +371,7 @@ function writeIcmp6(w: AsciiWriter, m: IcmpMessage): void {
 function writeTransport(w: AsciiWriter, t: Transport, n: NetworkLayer): void {
   switch (t.kind) {
     case 'tcp':
-      return writeTcp(w, t, n.transportLength);
+      return writeTcp(w, t, n.transportLength, n.bytes);
     case 'udp':
       return writeUdp(w, t);
     case 'icmp':

@@ -29,6 +29,11 @@ let cachedOffset = '';
  * stamp. Pure apart from the local time zone and a one-entry cache.
  */
 export function formatStamp(epochSeconds: number, micros: number): string {
+  refreshSecond(epochSeconds);
+  return cachedHead + pad6(micros) + cachedOffset;
+}
+
+function refreshSecond(epochSeconds: number): void {
   if (epochSeconds !== cachedSecond) {
     const d = new Date(epochSeconds * 1000);
     cachedHead =
@@ -37,7 +42,6 @@ export function formatStamp(epochSeconds: number, micros: number): string {
     cachedOffset = utcOffset(d);
     cachedSecond = epochSeconds;
   }
-  return cachedHead + pad6(micros) + cachedOffset;
 }
 
 /** Disagreement between the two clocks taken as a step (Date.now() alone truncates to 1 ms). */
@@ -72,7 +76,7 @@ export function stampNow(): string {
 
 /** Writes the stamp for (seconds, microseconds) as bytes: the hot-path twin of formatStamp. */
 export function writeStamp(w: { str(s: string): void; byte(c: number): void }, epochSeconds: number, micros: number): void {
-  formatStamp(epochSeconds, 0); // refreshes the per-second cache
+  refreshSecond(epochSeconds);
   w.str(cachedHead);
   let div = 100000;
   for (let i = 0; i < 6; i++) {
