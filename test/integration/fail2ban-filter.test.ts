@@ -503,6 +503,33 @@ test('fail2ban filter pfasciilogd.conf with the real tcpdump and fail2ban-regex'
     for (const wrong of ['1.2.0.3', '6.6.6.6', '7.7.7.7']) assert.ok(ips.includes(wrong), `old filter bans ${wrong}`);
   });
 
+  // --- the native decoder (the daemon's default) renders the same packets;
+  // its lines must give exactly the same bans, packet by packet.
+  await t.test('native decoder lines give the same bans as tcpdump lines, in both modes', () => {
+    const main = join(ROOT, 'dist/src/cli/main.js');
+    const rd = run(process.execPath, [main, 'read', pcap]);
+    assert.equal(rd.status, 0, `pfasciilogd read failed: ${rd.stderr}`);
+    const native = rd.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(native.length, cases.length, 'one native line per packet');
+    const nativeCase = new Map<string, Case>();
+    native.forEach((line, i) => nativeCase.set(line, cases[i]!));
+    const nativeLog = join(tmp, 'pf-native.log');
+    writeFileSync(nativeLog, native.join('\n') + '\n');
+    for (const [mode, banned] of [['normal', bannedNormal], ['syn', bannedSyn]] as const) {
+      const hits = fail2banRegex(f2bRegex, nativeLog, filterArg(tmp, mode));
+      const got = byLine(hits);
+      for (const [line, c] of nativeCase) {
+        assert.deepEqual(
+          (got.get(line) ?? []).map((x) => x.ip),
+          banned(c) ? [c.src] : [],
+          `[${mode}] native line for ${c.name}:\n  ${line}`,
+        );
+      }
+      const fromTcpdump = sorted(fail2banRegex(f2bRegex, log, filterArg(tmp, mode)).map((x) => x.ip));
+      assert.deepEqual(sorted(hits.map((x) => x.ip)), fromTcpdump, `[${mode}] same multiset as tcpdump's rendering`);
+    }
+  });
+
   // --- the hand-written sample, in each mode its filterOptions name
   const sample = parseSample(readFileSync(SAMPLE, 'utf8'));
   assert.deepEqual(sorted(sample.modes), ['normal', 'syn']);
