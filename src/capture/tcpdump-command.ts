@@ -24,9 +24,17 @@ function input(src: CaptureSource): string[] {
   return argv;
 }
 
+/**
+ * The filter expression after "--": GNU getopt permutes, so without it a word
+ * such as "-w" anywhere in the expression would be taken for tcpdump's flag.
+ */
+function filter(src: CaptureSource): string[] {
+  return src.expression.length > 0 ? ['--', ...src.expression] : [];
+}
+
 /** The reference's text relay: tcpdump prints, we stamp. `-l` line-buffers stdout. */
 export function textRelayArgv(src: CaptureSource): string[] {
-  return [...common(src), '-t', '-l', '-e', '-n', ...input(src), ...src.expression];
+  return [...common(src), '-t', '-l', '-e', '-n', ...input(src), ...filter(src)];
 }
 
 /**
@@ -37,7 +45,7 @@ export function textRelayArgv(src: CaptureSource): string[] {
 export function captureArgv(src: CaptureSource, platform: NodeJS.Platform = process.platform): string[] {
   // OpenBSD's tcpdump has no -U: it always writes -w output unbuffered.
   const flush = platform === 'openbsd' ? [] : ['-U'];
-  return [...common(src), ...flush, '-w', '-', ...input(src), ...src.expression];
+  return [...common(src), ...flush, '-w', '-', ...input(src), ...filter(src)];
 }
 
 /** How a command is shown in the log: shell-quoted where needed, for humans only. */

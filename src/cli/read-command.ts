@@ -4,6 +4,7 @@
 
 import { once } from 'node:events';
 import { readCaptureFile } from '../capture/file-reader.js';
+import { escapeText } from '../format/escape.js';
 import type { OutputFormat } from '../format/line.js';
 import { PacketLines } from '../format/packet-lines.js';
 import { EX_DATAERR, EX_NOINPUT, EX_OK, describeErrno } from '../util/sysexits.js';
@@ -22,7 +23,7 @@ Decode pflog (or any IPv4/IPv6) captures to stamped lines on stdout.
 `;
 
 export function parseFormat(v: string): OutputFormat {
-  if (v !== 'text' && v !== 'json') throw new UsageError(`--format: expected text or json, not '${v}'`);
+  if (v !== 'text' && v !== 'json') throw new UsageError(`--format: expected text or json, not '${escapeText(v)}'`);
   return v;
 }
 
@@ -39,7 +40,7 @@ export function parseReadArgs(argv: readonly string[]): ReadOptions | 'help' {
     else if (a === '--') {
       o.files.push(...argv.slice(i + 1));
       break;
-    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`read: unknown option ${a}`);
+    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`read: unknown option ${escapeText(a)}`);
     else o.files.push(a);
   }
   if (o.files.length === 0) throw new UsageError('read: no capture file given');

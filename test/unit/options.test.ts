@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DAEMON_DEFAULTS, parseDaemonArgs, UsageError, type DaemonOptions } from '../../src/cli/options.js';
+import { DAEMON_FLAGS, DAEMON_USAGE } from '../../src/cli/usage.js';
+import { captureArgv, textRelayArgv } from '../../src/capture/tcpdump-command.js';
+
+function opts(argv: string[]): DaemonOptions {
+  const cmd = parseDaemonArgs(argv);
+  assert.equal(cmd.kind, 'daemon', `expected daemon options for ${JSON.stringify(argv)}`);
+  return (cmd as { kind: 'daemon'; options: DaemonOptions }).options;
+}
+
+function usageError(argv: string[], pattern: RegExp): void {
+  assert.throws(
+    () => parseDaemonArgs(argv),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError, `expected a UsageError for ${JSON.stringify(argv)}, got ${String(err)}`);
+      assert.match(err.message, pattern);
+      // main.ts prints the message as one line: nothing the user typed may break it.
+      assert.doesNotMatch(err.message, /[\0-\x1f\x7f-\uffff]/, 'message must be one line of printable ASCII');
+      return true;
+    },
+  );
+}
+
+/** The options this file is about (the decoder flags are checked on their own). */
+function core(o: DaemonOptions) {
+  const { interface: iface, logFile, pidFile, user, snaplen, tcpdump, readFile, expression } = o;
+  return { interface: iface, logFile, pidFile, user, snaplen, tcpdump, readFile, expression };
+}
+
+test('defaults', () => {
+  const o = opts([]);
+  assert.deepEqual(core(o), {
+    interface: 'pflog0',
+    logFile: '/var/log/pf.log',
+    pidFile: '/var/run/pfasciilogd.pid',
+    user: 'nobody',
+    snaplen: undefined,
+    tcpdump: 'tcpdump',
+    readFile: undefined,
+    expression: [],
+  });
+  assert.deepEqual({ ...o }, { ...DAEMON_DEFAULTS, expression: [] });
+  // the defaults object is not shared with the result
+  opts([]).expression.push('x');
+  assert.equal(DAEMON_DEFAULTS.expression.length, 0);
+});
+
+test('every flag, separate value', () => {
+  const o = opts(['-i', 'em0', '-f', '/tmp/pf.log', '-p', '/tmp/p.pid', '-u', '_pflogd', '-s', '160', '--tcpdump', '/usr/sbin/tcpdump', '-r', '/tmp/x.pcap']);
+  assert.deepEqual(core(o), {
+    interface: 'em0',
+    logFile: '/tmp/pf.log',
+    pidFile: '/tmp/p.pid',
+    user: '_pflogd',
+    snaplen: 160,
+    tcpdump: '/usr/sbin/tcpdump',
+    readFile: '/tmp/x.pcap',
+    expression: [],
+  });
+});
+
+test('--decoder and --format', () => {
+  assert.equal(opts(['--decoder', 'tcpdump']).decoder, 'tcpdump');
+  assert.equal(opts(['--decoder=native']).decoder, 'native');
+  assert.equal(opts(['--format', 'json']).format, 'json');
+  assert.equal(opts(['--format=text']).format, 'text');
+  usageError(['--decoder', 'wireshark'], /^--decoder: expected native or tcpdump, not 'wireshark'$/);
+  usageError(['--format=xml\r'], /^--format: expected text or json, not 'xml\^M'$/);
+  usageError(['--decoder', 'tcpdump', '--format', 'json'], /--format json needs --decoder native/);
+});
+
+test('getopt style attached values and --long=value', () => {
+  const o = opts(['-ipflog1', '-f/tmp/a.log', '-p/tmp/a.pid', '-u_tcpdump', '-s96', '--tcpdump=/opt/bin/tcpdump', '-r/tmp/c.pcap']);
+  assert.equal(o.interface, 'pflog1');
+  assert.equal(o.logFile, '/tmp/a.log');
+  assert.equal(o.pidFile, '/tmp/a.pid');
+  assert.equal(o.user, '_tcpdump');
+  assert.equal(o.snaplen, 96);
+  assert.equal(o.tcpdump, '/opt/bin/tcpdump');
+  assert.equal(o.readFile, '/tmp/c.pcap');
+  // '=' inside an attached short value is part of the value
+  assert.equal(opts(['-fa=b']).logFile, 'a=b');
+  assert.equal(opts(['--tcpdump=/x=y']).tcpdump, '/x=y');
+  // a value may itself look like a flag when it is separate (getopt does the same)
+  assert.equal(opts(['-i', '-x']).interface, '-x');
+});
+
+test('later flags override earlier ones', () => {
+  assert.equal(opts(['-i', 'a', '-i', 'b']).interface, 'b');
+});
+
+test("-u '' is allowed and omits -Z; other empty values are errors", () => {
+  const o = opts(['-u', '']);
+  assert.equal(o.user, '');
+  assert.ok(!textRelayArgv(o).includes('-Z'));
+  assert.deepEqual(textRelayArgv(opts([])).slice(0, 2), ['-Z', 'nobody']);
+  for (const flag of ['-i', '-f', '-p', '-r', '--tcpdump']) usageError([flag, ''], /must not be empty/);
+  usageError(['--tcpdump='], /must not be empty/);
+});
+
+test('expression: trailing words, kept as separate argv words', () => {
+  const o = opts(['-i', 'pflog0', 'inbound', 'and', 'action', 'block']);
+  assert.deepEqual(o.expression, ['inbound', 'and', 'action', 'block']);
+  // a single quoted word stays one word; shell syntax is just text
+  assert.deepEqual(opts(['port 22 and $(reboot)']).expression, ['port 22 and $(reboot)']);
+  // the first operand ends option parsing: later dashes belong to the expression
+  assert.deepEqual(opts(['host', '1.2.3.4', '-i', 'em0']).expression, ['host', '1.2.3.4', '-i', 'em0']);
+  assert.equal(opts(['host', '1.2.3.4', '-i', 'em0']).interface, 'pflog0');
+  // '--' ends options explicitly
+  assert.deepEqual(opts(['-u', '', '--', '-i', 'x']).expression, ['-i', 'x']);
+  assert.deepEqual(opts(['--']).expression, []);
+  // a lone '-' is an operand
+  assert.deepEqual(opts(['-']).expression, ['-']);
+  // empty words are dropped, not passed to tcpdump as ''
+  assert.deepEqual(opts(['tcp', '', 'port', '22']).expression, ['tcp', 'port', '22']);
+});
+
+test('tcpdump argv: flags map to tcpdump flags, expression words last, after --', () => {
+  assert.deepEqual(textRelayArgv(opts([])), ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog0']);
+  assert.deepEqual(textRelayArgv(opts(['-u', '', '-s', '128', '-ipflog1', 'inbound', 'and', 'action', 'block'])), [
+    '-t', '-l', '-e', '-n', '-i', 'pflog1', '-s', '128', '--', 'inbound', 'and', 'action', 'block',
+  ]);
+  // "--" keeps an expression word that looks like a flag from being one to tcpdump
+  assert.deepEqual(textRelayArgv(opts(['host', 'x', '-w', '/f'])).slice(-5), ['--', 'host', 'x', '-w', '/f']);
+  // -r replaces -i
+  assert.deepEqual(textRelayArgv(opts(['-u', 'x', '-r', '/f.pcap', '-i', 'em0'])), ['-Z', 'x', '-t', '-l', '-e', '-n', '-r', '/f.pcap']);
+  // -s 0 is a value, not "unset"
+  assert.deepEqual(textRelayArgv(opts(['-s', '0'])).slice(-2), ['-s', '0']);
+  // the native decoder's capture command follows the same rules
+  const cap = captureArgv(opts(['-u', '', '-s', '96', 'inbound', 'and', 'action', 'block']));
+  assert.ok(!cap.includes('-Z'));
+  assert.deepEqual(cap.slice(-7), ['-s', '96', '--', 'inbound', 'and', 'action', 'block']);
+  assert.deepEqual(captureArgv(opts([])).slice(0, 2), ['-Z', 'nobody']);
+});
+
+test('-h/--help and -V/--version', () => {
+  assert.deepEqual(parseDaemonArgs(['-h']), { kind: 'help' });
+  assert.deepEqual(parseDaemonArgs(['--help']), { kind: 'help' });
+  assert.deepEqual(parseDaemonArgs(['-V']), { kind: 'version' });
+  assert.deepEqual(parseDaemonArgs(['--version']), { kind: 'version' });
+  assert.deepEqual(parseDaemonArgs(['-i', 'em0', '-h']), { kind: 'help' });
+  // the synopsis advertises [-hV]: clustered, getopt style, the first one wins
+  assert.deepEqual(parseDaemonArgs(['-hV']), { kind: 'help' });
+  assert.deepEqual(parseDaemonArgs(['-Vh']), { kind: 'version' });
+  // after the expression has started, -h is an expression word
+  assert.equal(parseDaemonArgs(['tcp', '-h']).kind, 'daemon');
+  // -h as the value of a flag is a value
+  assert.equal(opts(['-i', '-h']).interface, '-h');
+});
+
+test('snaplen range and syntax', () => {
+  assert.equal(opts(['-s', '0']).snaplen, 0);
+  assert.equal(opts(['-s', '262144']).snaplen, 262144);
+  for (const bad of ['262145', '-1', 'abc', '1e3', '0x10', '12 ', ' 12', '1.5', '99999999']) {
+    usageError(['-s', bad], /snaplen must be an integer/);
+  }
+});
+
+test('errors: unknown flags, missing values, NUL and newline', () => {
+  usageError(['-x'], /^unknown option -x$/);
+  usageError(['--bogus'], /^unknown option --bogus$/);
+  usageError(['--bogus=1'], /^unknown option --bogus$/);
+  usageError(['-xyz'], /^unknown option -x$/);
+  usageError(['--help=1'], /unknown option --help/);
+  for (const flag of ['-i', '-f', '-p', '-u', '-s', '-r', '--tcpdump']) usageError([flag], new RegExp(`^${flag} needs a value$`));
+  usageError(['-i', 'em\n0'], /NUL or newline/);
+  usageError(['-f', 'a\0b'], /NUL or newline/);
+  usageError(['-ia\nb'], /NUL or newline/);
+  usageError(['tcp', 'port\n22'], /expression contains a NUL or newline/);
+  usageError(['tcp', 'a\0'], /expression contains a NUL or newline/);
+  // what the user typed is shown escaped, so the message stays one printable line
+  usageError(['--evil\nline2'], /^unknown option --evil\^Jline2$/);
+  usageError(['-\n'], /^unknown option -\^J$/);
+  usageError(['--\u00e9'], /^unknown option --M-CM-\)$/);
+  usageError(['-s', '1\r'], /not '1\^M'/);
+});
+
+test('usage text lists every flag', () => {
+  for (const flag of DAEMON_FLAGS) assert.ok(DAEMON_USAGE.includes(flag), `${flag} missing from usage`);
+  assert.match(DAEMON_USAGE, /^usage: pfasciilogd /);
+});

@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineStamper, MAX_LINE_BYTES } from '../../src/format/stamp-lines.js';
+
+const S = Buffer.from('S ', 'latin1');
+const str = (b: Buffer | null) => (b === null ? null : b.toString('latin1'));
+
+/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** tcpdump-style escaping, written out independently of src/format/escape.ts. */
+function esc(bytes: Uint8Array): string {
+  let out = '';
+  for (let c of bytes) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += String.fromCharCode(c);
+      continue;
+    }
+    if (c >= 0x80) {
+      out += 'M-';
+      c -= 0x80;
+    }
+    out += c < 0x20 || c === 0x7f ? '^' + String.fromCharCode(c + (c === 0x7f ? -0x40 : 0x40)) : String.fromCharCode(c);
+  }
+  return out;
+}
+
+test('whole lines get the stamp; a partial line waits for its newline', () => {
+  const ls = new LineStamper();
+  assert.equal(str(ls.push(Buffer.from('a\nb\n'), S)), 'S a\nS b\n');
+  assert.equal(ls.pendingBytes, 0);
+  assert.equal(ls.push(Buffer.from('par'), S), null);
+  assert.equal(ls.pendingBytes, 3);
+  assert.equal(ls.push(Buffer.from('ti'), S), null);
+  assert.equal(str(ls.push(Buffer.from('al\nnext'), Buffer.from('T '))), 'T partial\n', 'stamped when completed');
+  assert.equal(ls.pendingBytes, 4);
+  assert.equal(str(ls.push(Buffer.from('\n'), S)), 'S next\n');
+  assert.equal(str(ls.push(Buffer.from('\n\n'), S)), 'S \nS \n', 'empty lines stay lines');
+  assert.equal(ls.push(Buffer.alloc(0), S), null);
+});
+
+test('end() flushes the unterminated tail as a line, once', () => {
+  const ls = new LineStamper();
+  assert.equal(ls.end(S), null);
+  ls.push(Buffer.from('x\ntail \x01'), S);
+  assert.equal(str(ls.end(Buffer.from('E '))), 'E tail ^A\n');
+  assert.equal(ls.pendingBytes, 0);
+  assert.equal(ls.end(S), null);
+  // and the stamper is usable again afterwards (the next run of tcpdump)
+  assert.equal(str(ls.push(Buffer.from('again\n'), S)), 'S again\n');
+});
+
+test('odd bytes are escaped tcpdump-style and never start a line', () => {
+  const ls = new LineStamper();
+  const input = Buffer.concat([
+    Buffer.from('cr\r\n', 'latin1'),
+    Buffer.from('caf\u00e9\n', 'utf8'),
+    Buffer.from([0x00, 0x01, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x7f, 0x80, 0xff, 0x0a]),
+    Buffer.from('lone\rcr in the middle\n', 'latin1'),
+  ]);
+  assert.equal(
+    str(ls.push(input, S)),
+    'S cr^M\n' + 'S cafM-CM-)\n' + 'S ^@^A^[[31m^?M-^@M-^?\n' + 'S lone^Mcr in the middle\n',
+  );
+});
+
+test('the partial line is copied, not a view of the caller\'s chunk', () => {
+  const ls = new LineStamper();
+  const chunk = Buffer.from('abc');
+  ls.push(chunk, S);
+  chunk.fill(0x21);
+  assert.equal(str(ls.push(Buffer.from('\n'), S)), 'S abc\n');
+});
+
+test('property: any split of the input gives the same lines (seeded)', () => {
+  const rand = prng(20230501);
+  const palette = [...Buffer.from('abcdefgh 0123456789:./-[]()', 'latin1'), 0x00, 0x09, 0x0d, 0x1b, 0x7f, 0x80, 0xa9, 0xc3, 0xff];
+  for (let round = 0; round < 400; round++) {
+    // Random lines, some with odd bytes, maybe an unterminated tail.
+    const bytes: number[] = [];
+    const nLines = Math.floor(rand() * 12);
+    for (let l = 0; l < nLines; l++) {
+      const len = Math.floor(rand() * 30);
+      const odd = rand() < 0.3;
+      for (let i = 0; i < len; i++) {
+        bytes.push(odd || i === 0 ? palette[Math.floor(rand() * palette.length)]! : palette[Math.floor(rand() * 27)]!);
+      }
+      if (l < nLines - 1 || rand() < 0.7) bytes.push(0x0a);
+    }
+    const input = Buffer.from(bytes);
+    // Random cut points, duplicates allowed (empty chunks).
+    const cuts = Array.from({ length: Math.floor(rand() * 8) }, () => Math.floor(rand() * (input.length + 1))).sort((a, b) => a - b);
+    const bounds = [0, ...cuts, input.length];
+    const ls = new LineStamper();
+    let got = '';
+    const chunkOfByte: number[] = [];
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      for (let i = bounds[k]!; i < bounds[k + 1]!; i++) chunkOfByte[i] = k;
+      const out = ls.push(input.subarray(bounds[k], bounds[k + 1]), Buffer.from(`${k} `));
+      if (out !== null) {
+        assert.equal(out[out.length - 1], 0x0a, 'output ends with a newline');
+        got += out.toString('latin1');
+      }
+    }
+    const tail = ls.end(Buffer.from('end '));
+    if (tail !== null) got += tail.toString('latin1');
+
+    // Expected: each line escaped, stamped with the chunk that brought its newline.
+    let want = '';
+    let start = 0;
+    for (let i = 0; i < input.length; i++) {
+      if (input[i] === 0x0a) {
+        want += `${chunkOfByte[i]} ${esc(input.subarray(start, i))}\n`;
+        start = i + 1;
+      }
+    }
+    if (start < input.length) want += `end ${esc(input.subarray(start))}\n`;
+    assert.equal(got, want, `round ${round}: cuts ${JSON.stringify(cuts)} of ${JSON.stringify(input.toString('latin1'))}`);
+    for (const line of got.split('\n').slice(0, -1)) assert.match(line, /^(\d+|end) [\x20-\x7e]*$/);
+  }
+});
+
+test('a long run without a newline is cut at the limit, not kept forever', () => {
+  assert.equal(MAX_LINE_BYTES, 64 * 1024);
+  const ls = new LineStamper();
+  assert.equal(ls.push(Buffer.alloc(MAX_LINE_BYTES - 1, 'x'), S), null, 'just under the limit: kept');
+  assert.equal(ls.pendingBytes, MAX_LINE_BYTES - 1);
+  const out = str(ls.push(Buffer.from('x'), S));
+  assert.equal(out, 'S ' + 'x'.repeat(MAX_LINE_BYTES) + '\n', 'at the limit: cut into a line of its own');
+  assert.equal(ls.pendingBytes, 0);
+  assert.equal(str(ls.push(Buffer.from('rest\n'), S)), 'S rest\n', 'what follows is a new line');
+});
+
+test('one big chunk: cut into pieces of exactly the limit, the rest kept', () => {
+  const ls = new LineStamper();
+  const out = str(ls.push(Buffer.alloc(70000, 'L'), S));
+  assert.equal(out, 'S ' + 'L'.repeat(MAX_LINE_BYTES) + '\n');
+  assert.equal(ls.pendingBytes, 70000 - MAX_LINE_BYTES);
+  assert.equal(str(ls.push(Buffer.from('\n'), S)), 'S ' + 'L'.repeat(70000 - MAX_LINE_BYTES) + '\n');
+  // complete lines before the run come out first, whole
+  const out2 = str(ls.push(Buffer.concat([Buffer.from('a\nb\n'), Buffer.alloc(2 * MAX_LINE_BYTES + 3, 'M')]), S))!;
+  assert.equal(out2, 'S a\nS b\n' + ('S ' + 'M'.repeat(MAX_LINE_BYTES) + '\n').repeat(2));
+  assert.equal(ls.pendingBytes, 3);
+});
+
+test('a long run fed in pipe-sized chunks: pieces of exactly the limit, no byte lost', () => {
+  const ls = new LineStamper();
+  const total = 300_000;
+  const rand = prng(7);
+  const input = Buffer.alloc(total);
+  for (let i = 0; i < total; i++) input[i] = 0x61 + Math.floor(rand() * 26);
+  let payload = '';
+  let pieces = 0;
+  for (let off = 0; off < total; ) {
+    const n = Math.min(total - off, 1 + Math.floor(rand() * 65536));
+    const out = ls.push(input.subarray(off, off + n), S);
+    off += n;
+    assert.ok(ls.pendingBytes < MAX_LINE_BYTES, `pending ${ls.pendingBytes}`);
+    if (out !== null) {
+      for (const line of out.toString('latin1').split('\n').slice(0, -1)) {
+        assert.ok(line.startsWith('S '));
+        assert.equal(line.length - 2, MAX_LINE_BYTES);
+        payload += line.slice(2);
+        pieces++;
+      }
+    }
+  }
+  assert.equal(pieces, Math.floor(total / MAX_LINE_BYTES));
+  const tail = ls.end(S);
+  assert.ok(tail !== null);
+  payload += tail.toString('latin1').slice(2, -1);
+  assert.equal(payload, input.toString('latin1'), 'concatenated pieces are the input');
+});
+
+test('a smaller limit can be configured', () => {
+  const ls = new LineStamper(8);
+  assert.equal(ls.push(Buffer.from('1234567'), S), null);
+  assert.equal(str(ls.push(Buffer.from('8'), S)), 'S 12345678\n');
+  assert.equal(str(ls.push(Buffer.from('ok\n'), S)), 'S ok\n');
+  assert.equal(str(ls.push(Buffer.from('\x01\x02\x03\x04\x05\x06\x07\x08'), S)), 'S ^A^B^C^D^E^F^G^H\n', 'cut pieces are escaped');
+  assert.equal(str(ls.push(Buffer.from('abcdefghijklmnopqrst'), S)), 'S abcdefgh\nS ijklmnop\n');
+  assert.equal(ls.pendingBytes, 4);
+  assert.equal(str(ls.push(Buffer.from('uvwx'), S)), 'S qrstuvwx\n');
+  assert.equal(ls.pendingBytes, 0);
+  assert.equal(str(ls.push(Buffer.from('x\n'), S)), 'S x\n');
+});
