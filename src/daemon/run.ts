@@ -39,6 +39,8 @@ interface StdoutLines {
   end(stamp: Buffer): Buffer | null;
   /** a new run of the child begins: a new stream */
   reset(): void;
+  /** a buffer from push/end has been consumed */
+  release?(lines: Buffer): void;
 }
 
 /**
@@ -66,6 +68,9 @@ function nativeLines(opts: DaemonOptions, event: (message: string) => void): Std
       lines = make();
       reportedFatal = false;
     },
+    release(buf) {
+      lines.recycle(buf);
+    },
   };
 }
 
@@ -81,7 +86,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   log.onReopened = () => eventLine('log reopened');
   const event = (message: string) => log.write(eventLine(message));
 
-  const stdoutLines = opts.decoder === 'native' ? nativeLines(opts, event) : new LineStamper();
+  const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event) : new LineStamper();
   const stderrLines = new LineStamper();
   const supervisor = new Supervisor({
     command: opts.tcpdump,
@@ -89,7 +94,10 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
       const out = stdoutLines.push(chunk, stampBytes());
-      if (out !== null && !log.write(out)) supervisor.pause();
+      if (out === null) return;
+      const more = log.write(out); // copies: the buffer can be reused at once
+      stdoutLines.release?.(out);
+      if (!more) supervisor.pause();
     },
     onStderr(chunk) {
       const out = stderrLines.push(chunk, stampBytes());

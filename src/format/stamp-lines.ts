@@ -13,54 +13,99 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 export class LineStamper {
   private partial: Buffer | null = null;
+  /** Output of the fast path, reused: what push() returns is valid until the next call. */
+  private out: Buffer = Buffer.allocUnsafe(1 << 16);
 
   constructor(private readonly maxLine = MAX_LINE_BYTES) {}
 
   /**
    * Returns every complete line in `chunk` (after any kept tail), each as
    * `stamp` + line + "\n", or null when there is none yet. `stamp` already ends
-   * with the separating space.
+   * with the separating space. The result is only valid until the next push
+   * or end (the daemon's log writer copies it at once).
    */
   push(chunk: Buffer, stamp: Buffer): Buffer | null {
+    const fast = this.pushPrintable(chunk, stamp);
+    return fast !== undefined ? fast : this.pushAny(chunk, stamp);
+  }
+
+  /**
+   * The common case, tcpdump's own output: printable lines, none too long.
+   * Each line is copied once, straight from the chunk into the reused output
+   * buffer. Returns undefined (having changed nothing) when the chunk needs
+   * the general path.
+   */
+  private pushPrintable(chunk: Buffer, stamp: Buffer): Buffer | null | undefined {
+    const lastNl = chunk.lastIndexOf(NL);
+    const p = this.partial;
+    if (lastNl < 0 || chunk.length - lastNl - 1 >= this.maxLine) return undefined;
+    if (!allPrintableOrNewline(chunk) || (p !== null && !allPrintableOrNewline(p))) return undefined;
+    const sl = stamp.length;
+    let out = this.out;
+    let o = 0;
+    let start = 0;
+    let first = true;
+    while (start <= lastNl) {
+      const nl = chunk.indexOf(NL, start);
+      const head = first && p !== null ? p.length : 0;
+      const len = nl + 1 - start;
+      if (head + len - 1 > this.maxLine) return undefined; // a line to cut: the general path does it
+      if (o + sl + head + len > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + sl + head + len));
+        bigger.set(out.subarray(0, o));
+        out = this.out = bigger;
+      }
+      out.set(stamp, o);
+      o += sl;
+      if (head > 0) {
+        out.set(p!, o);
+        o += head;
+      }
+      out.set(chunk.subarray(start, nl + 1), o);
+      o += len;
+      start = nl + 1;
+      first = false;
+    }
+    this.partial = lastNl + 1 < chunk.length ? Buffer.from(chunk.subarray(lastNl + 1)) : null;
+    return out.subarray(0, o);
+  }
+
+  /** Anything else: bytes to escape, lines to cut at maxLine. */
+  private pushAny(chunk: Buffer, stamp: Buffer): Buffer | null {
     let data = chunk;
     if (this.partial !== null) {
       data = Buffer.concat([this.partial, chunk]);
       this.partial = null;
     }
     const n = data.length;
-    let lines = 0;
-    let printable = true;
-    let lastNl = -1;
-    for (let i = 0; i < n; i++) {
-      const c = data[i]!;
-      if (c === NL) {
-        lines++;
-        lastNl = i;
-      } else if (c < 0x20 || c > 0x7e) printable = false;
+    const lastNl = data.lastIndexOf(NL);
+    const pieces: Buffer[] = [];
+    // Complete lines, each cut into pieces of at most maxLine bytes.
+    for (let start = 0; start <= lastNl; ) {
+      const nl = data.indexOf(NL, start);
+      for (let at = start; at < nl || at === start; at += this.maxLine) {
+        pieces.push(data.subarray(at, Math.min(at + this.maxLine, nl)), NL_BUF);
+        if (at + this.maxLine >= nl) break;
+      }
+      start = nl + 1;
     }
-    let out: Buffer | null = null;
-    if (lines > 0) out = printable ? stampClean(data, lastNl, lines, stamp) : stampEscaped(data, lastNl, stamp);
     const tail = n - lastNl - 1;
     if (tail > 0) {
       // An unterminated run is cut every maxLine bytes (not wherever a chunk
       // happened to end): pieces of exactly the limit, and less held back.
       const keepFrom = n - (tail % this.maxLine);
-      if (keepFrom > lastNl + 1) {
-        const pieces: Buffer[] = [];
-        for (let at = lastNl + 1; at < keepFrom; at += this.maxLine) pieces.push(data.subarray(at, at + this.maxLine), NL_BUF);
-        const cut = Buffer.concat(pieces);
-        const stamped = stampEscaped(cut, cut.length - 1, stamp);
-        out = out === null ? stamped : Buffer.concat([out, stamped]);
-      }
+      for (let at = lastNl + 1; at < keepFrom; at += this.maxLine) pieces.push(data.subarray(at, at + this.maxLine), NL_BUF);
       if (keepFrom < n) this.partial = Buffer.from(data.subarray(keepFrom)); // a copy: do not pin the whole chunk
     }
-    return out;
+    if (pieces.length === 0) return null;
+    const lines = Buffer.concat(pieces);
+    return stampEscaped(lines, lines.length - 1, stamp);
   }
 
   /** The unterminated tail, if any, as a final line (the child has exited). */
   end(stamp: Buffer): Buffer | null {
     if (this.partial === null) return null;
-    const rest = Buffer.concat([this.partial, Buffer.from('\n')]);
+    const rest = Buffer.concat([this.partial, NL_BUF]);
     this.partial = null;
     return stampEscaped(rest, rest.length - 1, stamp);
   }
@@ -76,18 +121,35 @@ export class LineStamper {
   }
 }
 
-/** Fast path: every byte is printable, so lines are copied as they are. */
-function stampClean(data: Buffer, lastNl: number, lines: number, stamp: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(lastNl + 1 + lines * stamp.length);
-  let o = 0;
-  let start = 0;
-  while (start <= lastNl) {
-    const nl = data.indexOf(NL, start);
-    o += stamp.copy(out, o);
-    o += data.copy(out, o, start, nl + 1);
-    start = nl + 1;
+const OK = 0x20;
+function byteOk(c: number): boolean {
+  return (c >= OK && c <= 0x7e) || c === NL;
+}
+
+/**
+ * True when every byte is printable ASCII or a newline. Checks four bytes at
+ * a time (a word has a byte below 0x20, at or above 0x7f, when one of these
+ * borrows or high bits is set) and looks at single bytes only in a flagged
+ * word, which is where the newlines are.
+ */
+export function allPrintableOrNewline(data: Uint8Array): boolean {
+  const n = data.length;
+  const off = data.byteOffset;
+  let i = 0;
+  while (i < n && ((off + i) & 3) !== 0) if (!byteOk(data[i++]!)) return false;
+  if (i >= n) return true;
+  const words = (n - i) >> 2;
+  const w32 = new Int32Array(data.buffer, off + i, words);
+  for (let k = 0; k < words; k++) {
+    const w = w32[k]!;
+    const x7f = w ^ 0x7f7f7f7f;
+    if ((((w - 0x20202020) & ~w) | w | ((x7f - 0x01010101) & ~x7f)) & 0x80808080) {
+      const b = i + (k << 2);
+      if (!byteOk(data[b]!) || !byteOk(data[b + 1]!) || !byteOk(data[b + 2]!) || !byteOk(data[b + 3]!)) return false;
+    }
   }
-  return out;
+  for (let j = i + (words << 2); j < n; j++) if (!byteOk(data[j]!)) return false;
+  return true;
 }
 
 /** Slow path: some byte needs escaping; each line goes through escapeBytes. */

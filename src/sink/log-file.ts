@@ -58,7 +58,16 @@ export function openLogFile(path: string): number {
 
 export class LogFile extends EventEmitter {
   private fd: number;
-  private queue: Buffer[] = [];
+  /**
+   * Lines are copied into `fill` as they come (callers may reuse their
+   * buffers at once); a write takes `fill` whole and the two buffers swap, so
+   * steady load allocates nothing. `head` holds the rare lines that must go
+   * before the rest (reopen notice, drop report).
+   */
+  private fill: Buffer = Buffer.allocUnsafe(256 * 1024);
+  private spare: Buffer = Buffer.allocUnsafe(256 * 1024);
+  private fillLen = 0;
+  private head: Buffer[] = [];
   private queued = 0;
   private writing = false;
   private reopenWanted = false;
@@ -85,15 +94,21 @@ export class LogFile extends EventEmitter {
   ) {
     super();
     this.fd = openLogFile(path);
-    this.highWaterMark = opts.highWaterMark ?? 4 * 1024 * 1024;
+    this.highWaterMark = opts.highWaterMark ?? 1024 * 1024;
     this.warnIntervalMs = opts.warnIntervalMs ?? 60_000;
     this.reopenRetryMs = opts.reopenRetryMs ?? 1000;
   }
 
-  /** Queues whole lines. False means: stop reading input until 'drain'. */
+  /** Queues whole lines (copied: the caller may reuse `lines`). False means: stop reading input until 'drain'. */
   write(lines: Buffer): boolean {
     if (lines.length > 0) {
-      this.queue.push(lines);
+      if (this.fillLen + lines.length > this.fill.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.fill.length * 2, this.fillLen + lines.length));
+        bigger.set(this.fill.subarray(0, this.fillLen));
+        this.fill = bigger;
+      }
+      this.fill.set(lines, this.fillLen);
+      this.fillLen += lines.length;
       this.queued += lines.length;
       this.pump();
     }
@@ -136,8 +151,17 @@ export class LogFile extends EventEmitter {
       this.settle();
       return;
     }
-    const batch = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queued);
-    this.queue = [];
+    let batch: Buffer;
+    if (this.head.length === 0) {
+      batch = this.fill.subarray(0, this.fillLen);
+      const inFlight = this.fill;
+      this.fill = this.spare;
+      this.spare = inFlight;
+    } else {
+      batch = Buffer.concat([...this.head, this.fill.subarray(0, this.fillLen)], this.queued);
+      this.head = [];
+    }
+    this.fillLen = 0;
     this.queued = 0;
     this.writing = true;
     if (this.needDrain) {
@@ -203,7 +227,7 @@ export class LogFile extends EventEmitter {
     );
     this.reportInBatch = { lines: this.unreportedDrops, bytes: line.length };
     this.unreportedDrops = 0;
-    this.queue.unshift(line);
+    this.head.unshift(line);
     this.queued += line.length;
   }
 
@@ -230,7 +254,7 @@ export class LogFile extends EventEmitter {
     this.lastWarned.delete('reopen');
     const announce = this.onReopened?.();
     if (announce) {
-      this.queue.unshift(announce);
+      this.head.unshift(announce);
       this.queued += announce.length;
     }
   }
