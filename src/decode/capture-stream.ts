@@ -41,6 +41,8 @@ export class CaptureStreamDecoder {
   private format: Format = { kind: 'unknown' };
   private lastTs = -1;
   private resyncing = false;
+  /** set by end(): no more data will come, so a held-back candidate is judged on what there is */
+  private ending = false;
   private interfaces: NgInterface[] = [];
   /** One frame object, refilled for each record: valid only during onFrame. */
   private readonly frame: Frame = { linktype: 0, tsSec: 0, tsUsec: 0, bytes: new Uint8Array(0), start: 0, end: 0, wireLength: 0, littleEndian: true };
@@ -85,6 +87,12 @@ export class CaptureStreamDecoder {
 
   /** The stream ended: anything held back is an incomplete record. */
   end(): void {
+    if (this.fatal === null && this.held > 0 && this.format.kind === 'pcap' && this.resyncing) {
+      // a candidate held back for want of the header after it: judge it now
+      this.ending = true;
+      this.buf = this.store.subarray(0, this.held);
+      this.keepFrom(this.pcapRecords(0));
+    }
     if (this.fatal === null && this.held > 0 && this.format.kind !== 'unknown') {
       this.onWarning(`capture ends with an incomplete record (${this.held} bytes ignored)`);
     }
@@ -123,15 +131,23 @@ export class CaptureStreamDecoder {
 
   // ---- pcap ----
 
-  /** Whether a record header at `pos` is possible (and, while resynchronising, near the last good time). */
-  private pcapHeaderOk(pos: number, strict: boolean): boolean {
+  /**
+   * Whether a record header at `pos` is possible; `strict` (resynchronising)
+   * also wants a time within a day of `refTs` (if >= 0), and some bytes if
+   * `nonEmpty` (no good record seen yet).
+   */
+  private pcapHeaderOk(pos: number, strict: boolean, refTs = this.lastTs, nonEmpty = refTs < 0): boolean {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
     const b = this.buf;
     const u32 = (o: number) => (f.le ? b.readUInt32LE(o) : b.readUInt32BE(o));
     const caplen = u32(pos + 8);
     const len = u32(pos + 12);
     if (u32(pos + 4) >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return false;
-    return !(strict && this.lastTs >= 0 && Math.abs(u32(pos) - this.lastTs) > DAY);
+    if (!strict) return true;
+    // Fixed (fuzz test): before any good record, an empty one is no
+    // evidence (a run of zero bytes looks like one).
+    if (nonEmpty && caplen === 0) return false;
+    return refTs < 0 || Math.abs(u32(pos) - refTs) <= DAY;
   }
 
   private pcapRecords(pos: number): number {
@@ -143,7 +159,17 @@ export class CaptureStreamDecoder {
     frame.linktype = f.linktype;
     frame.littleEndian = le;
     while (b.length - pos >= 16) {
-      if (!this.pcapHeaderOk(pos, this.resyncing) || (this.resyncing && !this.confirmNext(pos))) {
+      let ok = this.pcapHeaderOk(pos, this.resyncing);
+      if (ok && this.resyncing) {
+        // Fixed (fuzz test): a candidate is judged by the header after it,
+        // so wait for that (or the end of the stream) rather than take the
+        // candidate on trust: otherwise where a read happens to end decides
+        // what is accepted, and live captures end reads at record boundaries.
+        const next = this.confirmNext(pos);
+        if (next === null && !this.ending) break;
+        ok = next === true || (next === null && this.endsAt(pos) === b.length); // at the end: a last record that fits exactly
+      }
+      if (!ok) {
         if (!this.resyncing) {
           this.resyncing = true;
           this.stats.corrupt++;
@@ -171,12 +197,24 @@ export class CaptureStreamDecoder {
     return pos;
   }
 
-  /** While resynchronising, a candidate must be followed by another plausible header (or the end of the data so far). */
-  private confirmNext(pos: number): boolean {
+  /** Where the record whose header is at `pos` ends. */
+  private endsAt(pos: number): number {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
-    const next = pos + 16 + (f.le ? this.buf.readUInt32LE(pos + 8) : this.buf.readUInt32BE(pos + 8));
-    if (this.buf.length - next < 16) return true;
-    return this.pcapHeaderOk(next, true);
+    return pos + 16 + (f.le ? this.buf.readUInt32LE(pos + 8) : this.buf.readUInt32BE(pos + 8));
+  }
+
+  /**
+   * While resynchronising, a candidate must be followed by another plausible
+   * header: true/false, or null when that header is not here yet. With no
+   * good record seen yet, the two must be within a day of each other.
+   */
+  private confirmNext(pos: number): boolean | null {
+    const f = this.format as Extract<Format, { kind: 'pcap' }>;
+    const b = this.buf;
+    const next = this.endsAt(pos);
+    if (b.length - next < 16) return null;
+    if (this.lastTs >= 0) return this.pcapHeaderOk(next, true);
+    return this.pcapHeaderOk(next, true, f.le ? b.readUInt32LE(pos) : b.readUInt32BE(pos), true);
   }
 
   // ---- pcapng ----

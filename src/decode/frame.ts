@@ -28,7 +28,7 @@ export interface Frame {
 }
 
 function byVersion(b: Uint8Array, off: number, end: number, wire: number): NetResult {
-  if (end - off < 1) return '[|ip]';
+  if (end - off < 1) return ' [|ip]'; // tcpdump's truncation marks start with a space
   return b[off]! >> 4 === 6 ? decodeIpv6(b, off, end, wire) : decodeIpv4(b, off, end, wire);
 }
 

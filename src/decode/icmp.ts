@@ -46,6 +46,10 @@ export function decodeIcmp(b: Uint8Array, off: number, end: number, length: numb
       }
       if (m.code === ICMP_UNREACH_NEEDFRAG) m.mtu = be16(b, off + 6);
     }
+  } else if (m.type === ICMP_TIMXCEED) {
+    // Fixed (differential test): tcpdump checks that the quoted IP header
+    // (through its destination) was captured, and prints " [|icmp]" if not.
+    if (avail < 28) m.truncated = true;
   }
   return m;
 }
@@ -54,7 +58,15 @@ export const ICMP6_ECHO_REQUEST = 128;
 export const ICMP6_ECHO_REPLY = 129;
 
 export function decodeIcmp6(b: Uint8Array, off: number, end: number, length: number): IcmpMessage | null {
-  if (end - off < 2) return null;
+  if (end - off < 1) return null;
+  if (end - off < 2) {
+    // Fixed (differential test): with only the type captured, tcpdump
+    // prints "ICMP6, <type name> [|icmp6]".
+    const m = message('icmp6', b, off, length);
+    m.code = 0;
+    m.truncated = true;
+    return m;
+  }
   const m = message('icmp6', b, off, length);
   if (m.type === ICMP6_ECHO_REQUEST || m.type === ICMP6_ECHO_REPLY) {
     if (end - off < 8) m.truncated = true;

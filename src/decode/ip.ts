@@ -2,6 +2,7 @@
 // transport dispatch is shared. The packet is b[off..end) (the captured
 // bytes); `wireLength` is its length on the wire, which may be more.
 
+import { ipv4ToString, ipv6ToString } from './address.js';
 import { decodeIcmp, decodeIcmp6 } from './icmp.js';
 import { NetworkLayer, type Transport } from './packet.js';
 import { decodeTcp } from './tcp.js';
@@ -15,12 +16,14 @@ export const PROTO_ICMP6 = 58;
 /** The network layer, or what tcpdump says of a header it cannot use. */
 export type NetResult = NetworkLayer | string;
 
-function decodeTransport(proto: number, b: Uint8Array, off: number, end: number, length: number): Transport | null {
+// `fragmented`: a first fragment (IPv4 MF, or an IPv6 fragment header), where
+// UDP's length may rightly exceed what this packet carries.
+function decodeTransport(proto: number, b: Uint8Array, off: number, end: number, length: number, fragmented: boolean): Transport | null {
   switch (proto) {
     case PROTO_TCP:
       return decodeTcp(b, off, end, length);
     case PROTO_UDP:
-      return decodeUdp(b, off, end, length);
+      return decodeUdp(b, off, end, length, fragmented);
     case PROTO_ICMP:
       return decodeIcmp(b, off, end, length);
     case PROTO_ICMP6:
@@ -30,17 +33,26 @@ function decodeTransport(proto: number, b: Uint8Array, off: number, end: number,
   }
 }
 
-function attachTransport(net: NetworkLayer, b: Uint8Array, off: number, end: number): NetResult {
-  net.transport = decodeTransport(net.proto, b, Math.min(off, end), end, net.transportLength);
+function attachTransport(net: NetworkLayer, b: Uint8Array, off: number, end: number, fragmented: boolean): NetResult {
+  net.transport = decodeTransport(net.proto, b, Math.min(off, end), end, net.transportLength, fragmented);
   net.transportTruncated = net.transport === null;
   return net;
 }
 
+// Fixed (differential test): tcpdump's truncation marks start with a space
+// (" [|ip]", " [|ip6]"), and IPv6's version check is "version error: N != 6",
+// made after the 40-byte header is known to be there.
+
+/** Protocols whose tcpdump printer prints the addresses itself (with ports). */
+function printsOwnAddresses(proto: number): boolean {
+  return proto === PROTO_TCP || proto === PROTO_UDP || proto === 33 /* DCCP */ || proto === 132 /* SCTP */;
+}
+
 export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: number): NetResult {
-  if (end - off < 1) return '[|ip]';
+  if (end - off < 1) return ' [|ip]';
   const version = b[off]! >> 4;
   if (version !== 4) return version === 6 ? 'IP6, wrong link-layer encapsulation (invalid)' : `IP${version} (invalid)`;
-  if (end - off < 20) return '[|ip]';
+  if (end - off < 20) return ' [|ip]';
   const hlen = (b[off]! & 0x0f) * 4;
   if (hlen < 20) return `bad-hlen ${hlen}`;
   const len = (b[off + 2]! << 8) | b[off + 3]!;
@@ -51,7 +63,15 @@ export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: 
     net.laterFragment = true;
     return net;
   }
-  return attachTransport(net, b, off + hlen, Math.min(off + len, end));
+  if (end - off < hlen) {
+    // Fixed (differential test): IP options cut by the snaplen. tcpdump
+    // prints the addresses (unless the transport printer would), then this.
+    const proto = b[off + 9]!;
+    let s = net.missingBytes > 0 ? `truncated-ip - ${net.missingBytes} bytes missing! ` : '';
+    if (!printsOwnAddresses(proto)) s += `${ipv4ToString(b, off + 12)} > ${ipv4ToString(b, off + 16)}: `;
+    return `${s} [remaining caplen(${Math.min(end, off + len) - off}) < header length(${hlen})] [|ip]`;
+  }
+  return attachTransport(net, b, off + hlen, Math.min(off + len, end), (frag & 0x2000) !== 0);
 }
 
 const HOPOPTS = 0;
@@ -61,43 +81,111 @@ const DSTOPTS = 60;
 /** More extension headers than this is not a packet anyone sends in good faith. */
 const MAX_EXTENSIONS = 16;
 
+function be16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+/** tcpdump computes a fragment's length in a size_t: a negative one wraps. */
+function unsigned64(v: number): string {
+  return v >= 0 ? String(v) : (18446744073709551616n + BigInt(v)).toString();
+}
+
+function stopAt(net: NetworkLayer, text: string): NetworkLayer {
+  net.stop = text;
+  return net;
+}
+
+/**
+ * tcpdump 4.99's rt6_print for the routing header at b[cp..): its text, and
+ * whether decoding goes on after it (false: the text ends the line).
+ */
+function routingText(b: Uint8Array, cp: number, snapEnd: number): { text: string; more: boolean } {
+  const cut = (s: string) => ({ text: `${s} [|rt6]`, more: false });
+  let s = 'RT6';
+  if (cp + 2 > snapEnd) return cut(s);
+  const len = b[cp + 1]!;
+  s += ` (len=${len}`;
+  if (cp + 3 > snapEnd) return cut(s);
+  const type = b[cp + 2]!;
+  s += `, type=${type}`;
+  if (type === 0) s += ' [Deprecated]';
+  if (cp + 4 > snapEnd) return cut(s);
+  s += `, segleft=${b[cp + 3]}`;
+  if (type === 4) {
+    // segment routing header
+    if (cp + 5 > snapEnd) return cut(s);
+    s += `, last-entry=${b[cp + 4]}`;
+    if (cp + 6 > snapEnd) return cut(s);
+    if (b[cp + 5] !== 0) s += `, flags=0x${b[cp + 5]!.toString(16)}`;
+    if (cp + 8 > snapEnd) return cut(s);
+    s += `, tag=${be16(b, cp + 6).toString(16)}`;
+  } else if (type === 0 || type === 2) {
+    if (cp + 8 > snapEnd) return cut(s);
+  } else return { text: `${s} (unknown type) (invalid)`, more: false };
+  if (len % 2 === 1) return { text: `${s} (invalid length ${len}) (invalid)`, more: false };
+  for (let i = 0; i < len >> 1; i++) {
+    const a = cp + 8 + 16 * i;
+    if (a + 16 > snapEnd) return cut(s);
+    s += `, [${i}]${ipv6ToString(b, a)}`;
+  }
+  return { text: `${s})`, more: true };
+}
+
 export function decodeIpv6(b: Uint8Array, off: number, end: number, wireLength: number): NetResult {
-  if (end - off < 1) return '[|ip6]';
+  if (end - off < 40) return ' [|ip6]';
   const version = b[off]! >> 4;
-  if (version !== 6) return `IP6, wrong version ${version} (invalid)`;
-  if (end - off < 40) return '[|ip6]';
-  const plen = (b[off + 4]! << 8) | b[off + 5]!;
+  if (version !== 6) return `version error: ${version} != 6`;
+  const plen = be16(b, off + 4);
   const len = plen + 40;
   const net = new NetworkLayer(6, b, off + 8, off + 24, b[off + 6]!, len > wireLength ? len - wireLength : 0, plen);
-  const stop = Math.min(off + len, end);
+  // tcpdump decodes no further than the payload length says, nor past the capture
+  const snapEnd = Math.min(off + len, end);
   let cp = off + 40;
+  let fragmented = false;
+  let sawHbh = false;
+  // Fixed (differential test), as tcpdump 4.99.3 does it: an extension
+  // header is printed only when it was captured whole (else " [|hbhopt]",
+  // " [|dstopt]", " [|frag6]"), so the transport length that follows never
+  // goes negative (it did, and printed a non-ASCII byte); hop-by-hop must come
+  // first and once; routing headers print as "RT6 (len=.., type=.., segleft=..
+  // [, addresses])", not 4.9's "srcrt (...)"; a first fragment whose header
+  // ends the capture ends the line quietly.
   for (let hops = 0; hops < MAX_EXTENSIONS; hops++) {
     const nh = net.proto;
-    if (nh !== HOPOPTS && nh !== DSTOPTS && nh !== ROUTING && nh !== FRAGMENT) return attachTransport(net, b, cp, stop);
-    if (cp + 2 > stop) break;
+    if (nh !== HOPOPTS && nh !== DSTOPTS && nh !== ROUTING && nh !== FRAGMENT) return attachTransport(net, b, cp, snapEnd, fragmented);
     const ext = (net.extensions ??= []);
-    if (nh === FRAGMENT) {
-      if (cp + 8 > stop) break;
-      const fragOffset = ((b[cp + 2]! << 8) | b[cp + 3]!) & 0xfff8;
-      ext.push(`frag (${fragOffset}|${len - (cp - off) - 8})`);
-      net.proto = b[cp]!;
-      net.transportLength -= 8;
-      cp += 8;
+    let advance: number;
+    if (nh === HOPOPTS || nh === DSTOPTS) {
+      if (nh === HOPOPTS && sawHbh) return stopAt(net, '[The Hop-by-Hop Options header was already found] (invalid)');
+      if (nh === HOPOPTS && hops > 0) return stopAt(net, "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
+      if (cp + 2 > snapEnd || cp + (b[cp + 1]! + 1) * 8 > snapEnd) return stopAt(net, nh === HOPOPTS ? ' [|hbhopt]' : ' [|dstopt]');
+      advance = (b[cp + 1]! + 1) * 8;
+      ext.push(nh === HOPOPTS ? 'HBH' : 'DSTOPT');
+      if (nh === HOPOPTS) sawHbh = true;
+    } else if (nh === FRAGMENT) {
+      if (cp + 4 > snapEnd) return stopAt(net, ' [|frag6]');
+      const fragOffset = be16(b, cp + 2) & 0xfff8;
+      ext.push(`frag (${fragOffset}|${unsigned64(len - (cp - off) - 8)})`);
       if (fragOffset !== 0) {
         net.laterFragment = true;
         return net;
       }
-      continue;
+      if (snapEnd <= cp + 8) return stopAt(net, '');
+      fragmented = true;
+      advance = 8;
+    } else {
+      // tcpdump checks the routing header's first byte before rt6_print
+      if (cp + 1 > snapEnd) return stopAt(net, ' [|ip6]');
+      const r = routingText(b, cp, snapEnd);
+      if (!r.more) return stopAt(net, r.text);
+      ext.push(r.text);
+      advance = (b[cp + 1]! + 1) * 8;
     }
-    const advance = (b[cp + 1]! + 1) * 8;
-    if (nh === ROUTING) {
-      if (cp + 4 > stop) break;
-      ext.push(`srcrt (len=${b[cp + 1]}, type=${b[cp + 2]}, segleft=${b[cp + 3]})`);
-    } else ext.push(nh === HOPOPTS ? 'HBH' : 'DSTOPT');
+    // a header claiming more than the payload length has left
+    if (advance > off + len - cp) return stopAt(net, ' [|ip6]');
     net.proto = b[cp]!;
     net.transportLength -= advance;
     cp += advance;
   }
-  net.transportTruncated = true;
-  return net;
+  return stopAt(net, ' [|ip6]');
 }

@@ -39,6 +39,10 @@ export interface UdpDatagram {
   length: number | null;
   /** UDP length field below 8 */
   badLength: number | null;
+  /** the IP payload is shorter than a UDP header: tcpdump's "truncated-udp N" */
+  shortLength: number | null;
+  /** the UDP length claims more than the IP payload (not a fragment): the IP payload length minus 8, for "UDP, bad length N > M" */
+  ipLength: number | null;
 }
 
 export interface IcmpMessage {
@@ -69,13 +73,19 @@ export interface OtherTransport {
 export type Transport = TcpSegment | UdpDatagram | IcmpMessage | OtherTransport;
 
 export class NetworkLayer {
-  /** IPv6 extension headers as tcpdump names them: HBH, DSTOPT, frag (off|len), srcrt (...) */
+  /** IPv6 extension headers as tcpdump 4.99 prints them: HBH, DSTOPT, frag (off|len), RT6 (...) */
   extensions: string[] | null = null;
   /** a fragment other than the first: no transport header */
   laterFragment = false;
   transport: Transport | null = null;
   /** the transport header was not captured at all */
   transportTruncated = false;
+  /**
+   * Set when tcpdump stops inside the IPv6 extension headers: the text it
+   * prints there (a truncation mark, an "(invalid)" note, or '' for a quiet
+   * stop) ends the line after the extension headers.
+   */
+  stop: string | null = null;
 
   constructor(
     readonly family: 4 | 6,

@@ -71,11 +71,12 @@ function be32(b: Uint8Array, o: number): number {
  * file's own byte order. A string is what tcpdump says of a bad header.
  */
 export function decodePflog(b: Uint8Array, off: number, end: number, hostLittleEndian: boolean): PflogHeader | string {
-  if (end - off < 1) return '[|pflog]';
+  // Fixed (differential test): tcpdump prints " [|pflog]", with the space.
+  if (end - off < 1) return ' [|pflog]';
   const length = b[off]!;
   if (length < MIN_PFLOG_HEADER) return '[pflog: invalid header length!]';
   const headerBytes = (length + 3) & ~3;
-  if (end - off < headerBytes || end - off < 61) return '[|pflog]';
+  if (end - off < headerBytes || end - off < 61) return ' [|pflog]';
   const u = off + 44;
   const uid = hostLittleEndian ? ((b[u]! | (b[u + 1]! << 8) | (b[u + 2]! << 16) | (b[u + 3]! << 24)) >>> 0) : be32(b, u);
   const flavor = flavorOf(length);

@@ -38,13 +38,14 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, length: numbe
     dataLength: 0,
     badHeaderLength: false,
   };
-  if (end - off < 13) return seg;
+  // Fixed (differential test): tcpdump wants the whole 20-byte header
+  // captured before it looks at the data offset ("[|tcp]" otherwise).
+  if (end - off < 20) return seg;
   seg.headerLength = (b[off + 12]! >> 4) * 4;
   if (seg.headerLength < 20) {
     seg.badHeaderLength = true;
     return seg;
   }
-  if (end - off < 20) return seg;
   seg.seq = be32(b, off + 4);
   seg.ack = be32(b, off + 8);
   seg.flags = b[off + 13]!;

@@ -96,10 +96,13 @@ function writePflogUncached(w: AsciiWriter, h: PflogHeader): void {
   w.str(': ');
 }
 
-/** tcpdump's option names; kinds it names but decodes specially (md5, mptcp, ...) are printed as hex here. */
+/**
+ * tcpdump's option names; kinds it names but decodes specially (md5, mptcp, ...) are printed as hex here.
+ * Fixed (differential test): 4.99.3 names only 254 (TCPOPT_EXPERIMENT2) "exp"; 253 is "unknown-253".
+ */
 const OPTION_NAMES: Record<number, string> = {
   0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS',
-  11: 'cc', 12: 'ccnew', 13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 253: 'exp', 254: 'exp',
+  11: 'cc', 12: 'ccnew', 13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 254: 'exp',
 };
 
 function be32(b: Uint8Array, o: number): number {
@@ -189,8 +192,12 @@ const optionPrinter = {
       this.name(kind);
       if (!bad) this.data(kind, len, b, data, dataLengthFor(kind, len), avail);
     } else if (this.count > 0) w.byte(0x2c);
-    if (!bad) w.str(' [|tcp]');
-    else {
+    if (!bad) {
+      w.str(' [|tcp]');
+      // Fixed (differential test): a cut inside an option's data goes to
+      // tcpdump's "trunc:" label, which adds ">" once an option was printed.
+      if (kind >= 0 && this.count > 0) w.byte(0x3e);
+    } else {
       // tcpdump closes the list only if an option was printed before
       w.str('[bad opt]');
       if (this.count > 0) w.byte(0x5d);
@@ -260,11 +267,21 @@ function writeTcp(w: AsciiWriter, t: TcpSegment, transportLength: number, b: Uin
 }
 
 function writeUdp(w: AsciiWriter, u: UdpDatagram): void {
-  if (u.badLength !== null) {
+  // Fixed (differential test): tcpdump 4.99.3's "truncated-udp N" and
+  // "UDP, bad length N > M" (see decodeUdp).
+  if (u.shortLength !== null) {
+    w.str('truncated-udp ');
+    w.num(u.shortLength);
+  } else if (u.badLength !== null) {
     w.str('truncated-udplength ');
     w.num(u.badLength);
   } else if (u.length === null) w.str(' [|udp]');
-  else {
+  else if (u.ipLength !== null) {
+    w.str('UDP, bad length ');
+    w.num(u.length);
+    w.str(' > ');
+    w.num(u.ipLength);
+  } else {
     w.str('UDP, length ');
     w.num(u.length);
   }
@@ -431,19 +448,33 @@ function writeNetwork(w: AsciiWriter, n: NetworkLayer): void {
   }
   writeAddresses(w, n, -1, -1);
   if (ext === null && t === null && (n.proto === 6 || n.proto === 17)) {
+    // Fixed (differential test): tcpdump's UDP printer writes "SRC > DST: "
+    // before its " [|udp]"; TCP's writes "SRC > DST:".
+    if (n.proto === 17) w.byte(0x20);
     w.str(TRUNC[n.proto]!);
     return;
   }
   w.byte(0x20);
   if (ext !== null) {
     for (let i = 0; i < ext.length; i++) {
+      w.reserve(ext[i]!.length + 1); // a routing header may list 127 addresses
       w.str(ext[i]!);
       if (!(n.laterFragment && i === ext.length - 1)) w.byte(0x20);
     }
   }
   if (n.laterFragment) return;
-  if (t === null) w.str(TRUNC[n.proto] ?? ' [|ip6]');
-  else if (ported) {
+  if (n.stop !== null) {
+    // tcpdump stopped inside the extension headers (see decodeIpv6)
+    w.reserve(n.stop.length);
+    w.str(n.stop);
+    return;
+  }
+  if (t === null) {
+    // Fixed (differential test): after extension headers, tcpdump's TCP
+    // printer repeats "SRC > DST:" before " [|tcp]"; UDP's prints no addresses.
+    if (n.proto === 6) writeAddresses(w, n, -1, -1);
+    w.str(TRUNC[n.proto] ?? ' [|ip6]');
+  } else if (ported) {
     w.num(t.sport);
     w.str(' > ');
     w.num(t.dport);
