@@ -71,7 +71,51 @@ export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: 
     if (!printsOwnAddresses(proto)) s += `${ipv4ToString(b, off + 12)} > ${ipv4ToString(b, off + 16)}: `;
     return `${s} [remaining caplen(${Math.min(end, off + len) - off}) < header length(${hlen})] [|ip]`;
   }
-  return attachTransport(net, b, off + hlen, Math.min(off + len, end), (frag & 0x2000) !== 0);
+  const stop = Math.min(off + len, end);
+  let cp = off + hlen;
+  for (let hops = 0; net.proto === PROTO_AH; hops++) {
+    if (hops === MAX_EXTENSIONS) return stopAt(net, ' [|ah]');
+    cp = authHeader(net, b, cp, stop);
+    if (cp < 0) return net;
+  }
+  return attachTransport(net, b, cp, stop, (frag & 0x2000) !== 0);
+}
+
+const PROTO_AH = 51;
+
+/**
+ * An IPsec authentication header. tcpdump prints it and looks through it
+ * ("AH(spi=0x00001234,seq=0x5,icv=0x...): 1234 > 22: Flags [S]"), and so must
+ * we: the segment inside decides whether the filter's syn mode counts the
+ * line. Returns the offset after it, or -1 when the line ends here.
+ */
+function authHeader(net: NetworkLayer, b: Uint8Array, cp: number, stop: number): number {
+  const ext = (net.extensions ??= []);
+  if (cp + 8 > stop) {
+    stopAt(net, ' [|ah]');
+    return -1;
+  }
+  const spi = `AH(spi=0x${be32hex(b, cp + 4).padStart(8, '0')},`;
+  if (cp + 12 > stop) {
+    stopAt(net, `${spi} [|ah]`);
+    return -1;
+  }
+  const length = (b[cp + 1]! + 2) * 4;
+  let text = `${spi}seq=0x${be32hex(b, cp + 8)},icv=0x`;
+  const icvEnd = Math.min(cp + length, stop);
+  for (let i = cp + 12; i < icvEnd; i++) text += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
+  if (cp + length > stop) {
+    stopAt(net, `${text} [|ah]`);
+    return -1;
+  }
+  ext.push(`${text}):`);
+  net.proto = b[cp]!;
+  net.transportLength -= length;
+  return cp + length;
+}
+
+function be32hex(b: Uint8Array, o: number): string {
+  return (((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0).toString(16);
 }
 
 const HOPOPTS = 0;
@@ -152,6 +196,11 @@ export function decodeIpv6(b: Uint8Array, off: number, end: number, wireLength: 
   // ends the capture ends the line quietly.
   for (let hops = 0; hops < MAX_EXTENSIONS; hops++) {
     const nh = net.proto;
+    if (nh === PROTO_AH) {
+      cp = authHeader(net, b, cp, snapEnd);
+      if (cp < 0) return net;
+      continue;
+    }
     if (nh !== HOPOPTS && nh !== DSTOPTS && nh !== ROUTING && nh !== FRAGMENT) return attachTransport(net, b, cp, snapEnd, fragmented);
     const ext = (net.extensions ??= []);
     let advance: number;
