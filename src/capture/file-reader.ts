@@ -33,15 +33,21 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
   let ino = (await fh.stat()).ino;
   let pos = 0;
   o.onFile();
-  // One buffer for all reads: a fresh one per read would be garbage the GC
-  // collects late, and the process would grow by tens of megabytes.
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // Two buffers for all reads, used in turn: the next chunk is read while
+  // this one is decoded (a fresh buffer per read would be garbage the GC
+  // collects late, and the process would grow by tens of megabytes).
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let next = Buffer.allocUnsafe(CHUNK);
   try {
+    let ahead: Promise<{ bytesRead: number }> | null = null;
     for (;;) {
-      const { bytesRead: n } = await fh.read(buf, 0, CHUNK, pos);
+      const n: number = (await (ahead ?? fh.read(buf, 0, CHUNK, pos))).bytesRead;
+      ahead = null;
       if (n > 0) {
         pos += n;
+        if (n === CHUNK) ahead = fh.read(next, 0, CHUNK, pos); // more is likely: fetch it meanwhile
         await o.onChunk(buf.subarray(0, n));
+        [buf, next] = [next, buf];
         continue;
       }
       if (!o.follow || o.signal?.aborted) return;

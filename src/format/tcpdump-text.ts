@@ -28,39 +28,58 @@ export function tcpFlagString(flags: number): string {
 
 /**
  * The pflog part of the line depends only on the header bytes (not on the
- * pids in it), and consecutive packets mostly come from the same rule: the
- * last header and its text are kept, and reused when the bytes match.
+ * pids in it), and a firewall logs through a few rules: the text is kept per
+ * rule number with the header it came from, and reused while the bytes match.
+ * The entries' buffers are allocated once per rule, never per packet.
  */
-const lastHeader = Buffer.alloc(128);
-let lastHeaderLength = -1;
-let lastPrefix = Buffer.alloc(0);
+interface PrefixEntry {
+  header: Uint8Array;
+  headerLength: number;
+  prefix: Uint8Array;
+  prefixLength: number;
+}
 
-function sameHeaderAsLast(h: PflogHeader): boolean {
+const MAX_CACHED_RULES = 256;
+const prefixCache = new Map<number, PrefixEntry>();
+
+function matches(e: PrefixEntry, h: PflogHeader): boolean {
   const n = h.headerBytes;
-  if (n !== lastHeaderLength) return false;
+  if (n !== e.headerLength) return false;
   const b = h.bytes;
   const o = h.offset;
+  const hb = e.header;
   for (let i = 0; i < n; i++) {
     if (i === 48) i = 52; // pid
     else if (i === 56) i = 60; // rule pid
-    if (b[o + i] !== lastHeader[i]) return false;
+    if (b[o + i] !== hb[i]) return false;
   }
   return true;
 }
 
 export function writePflog(w: AsciiWriter, h: PflogHeader): void {
-  if (sameHeaderAsLast(h)) {
-    w.buf.set(lastPrefix, w.pos);
-    w.pos += lastPrefix.length;
+  let e = prefixCache.get(h.rulenr);
+  if (e !== undefined && matches(e, h)) {
+    const out = w.buf;
+    const p = e.prefix;
+    let o = w.pos;
+    for (let i = 0; i < e.prefixLength; i++) out[o++] = p[i]!;
+    w.pos = o;
     return;
   }
   const start = w.pos;
   writePflogUncached(w, h);
-  if (h.headerBytes <= lastHeader.length) {
-    lastHeaderLength = h.headerBytes;
-    lastHeader.set(h.bytes.subarray(h.offset, h.offset + h.headerBytes));
-    lastPrefix = Buffer.from(w.buf.subarray(start, w.pos));
+  const n = h.headerBytes;
+  const len = w.pos - start;
+  if (n > 128 || len > 512) return; // odd headers, escaped names: not worth keeping
+  if (e === undefined) {
+    if (prefixCache.size >= MAX_CACHED_RULES) prefixCache.clear();
+    e = { header: new Uint8Array(128), headerLength: 0, prefix: new Uint8Array(512), prefixLength: 0 };
+    prefixCache.set(h.rulenr, e);
   }
+  for (let i = 0; i < n; i++) e.header[i] = h.bytes[h.offset + i]!;
+  e.headerLength = n;
+  for (let i = 0; i < len; i++) e.prefix[i] = w.buf[start + i]!;
+  e.prefixLength = len;
 }
 
 function writePflogUncached(w: AsciiWriter, h: PflogHeader): void {
