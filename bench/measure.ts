@@ -1,8 +1,9 @@
-// Runs one relay to completion: wall-clock time from the first spawn until
-// every process of the job has exited, and the peak RSS of the one process
-// that does the relaying. Peak RSS comes from GNU time's %M (the kernel's
-// ru_maxrss, exact) when /usr/bin/time is GNU-compatible, else from polling
-// VmHWM in /proc/<pid>/status every 20 ms (may miss a last rise).
+// Runs one job (a relay, a decoder) to completion: wall-clock time from the
+// first spawn until every process of the job has exited, and the peak RSS
+// and CPU time of the one process that does the work. Peak RSS comes from GNU
+// time's %M (the kernel's ru_maxrss, exact) when /usr/bin/time is
+// GNU-compatible, else from polling VmHWM in /proc/<pid>/status every 20 ms
+// (may miss a last rise); CPU time (%U + %S) only from GNU time.
 
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,18 +24,22 @@ export interface RunResult {
   seconds: number;
   /** peak resident set size in bytes; null if it could not be measured */
   peakRssBytes: number | null;
+  /** user + system CPU seconds of the measured process; null without GNU time */
+  cpuSeconds: number | null;
   /** null when every process exited 0, else what went wrong */
   failure: string | null;
 }
 
 const TIME = '/usr/bin/time';
 const POLL_MS = 20;
+/** GNU time's output: peak RSS in KiB, user and system seconds */
+const FORMAT = '%M %U %S';
 
 let gnuTime: boolean | undefined;
 
 /** How peak RSS is measured here, for the report header. */
 export function rssMethod(): string {
-  gnuTime ??= spawnSync(TIME, ['-f', '%M', '-o', '/dev/null', 'true'], { stdio: 'ignore' }).status === 0;
+  gnuTime ??= spawnSync(TIME, ['-f', FORMAT, '-o', '/dev/null', 'true'], { stdio: 'ignore' }).status === 0;
   return gnuTime ? `${TIME} -f %M (ru_maxrss)` : `VmHWM polled every ${POLL_MS} ms`;
 }
 
@@ -70,12 +75,13 @@ function finished(cp: ChildProcess, name: string): Promise<string | null> {
 export async function runMeasured(scratch: string, name: string, start: (wrap: Wrap) => Started): Promise<RunResult> {
   const useTime = rssMethod().startsWith(TIME);
   const rssFile = path.join(scratch, `maxrss.${process.pid}.${Date.now()}`);
-  const wrap: Wrap = (command, args) => (useTime ? [TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, [...args]]);
+  const wrap: Wrap = (command, args) => (useTime ? [TIME, ['-f', FORMAT, '-o', rssFile, command, ...args]] : [command, [...args]]);
 
   const t0 = performance.now();
   const { measured, all } = start(wrap);
   const done = Promise.all(all.map((cp) => finished(cp, cp === measured ? name : cp.spawnfile)));
   let peak: number | null = null;
+  let cpu: number | null = null;
   let timer: NodeJS.Timeout | undefined;
   if (!useTime) {
     const poll = () => {
@@ -89,13 +95,17 @@ export async function runMeasured(scratch: string, name: string, start: (wrap: W
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
   if (useTime) {
-    // GNU time may put "Command exited with non-zero status N" first; %M is the last line.
+    // GNU time may put "Command exited with non-zero status N" first; FORMAT is the last line.
     const last = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'latin1').trim().split('\n').pop() : undefined;
-    if (last !== undefined && /^\d+$/.test(last)) peak = Number(last) * 1024;
+    const m = last === undefined ? null : /^(\d+) (\d+\.\d+) (\d+\.\d+)$/.exec(last);
+    if (m !== null) {
+      peak = Number(m[1]) * 1024;
+      cpu = Number(m[2]) + Number(m[3]);
+    }
     fs.rmSync(rssFile, { force: true });
   }
   const failure = failures.filter((f) => f !== null).join('; ') || null;
-  return { seconds, peakRssBytes: peak, failure };
+  return { seconds, peakRssBytes: peak, cpuSeconds: cpu, failure };
 }
 
 /** spawn() with stdin closed, stdout discarded and stderr collected, unless `opts` says otherwise. */

@@ -1,53 +1,34 @@
-// `npm run bench [-- --lines N] [--repeat N] [--keep]`: relays the same
-// generated tcpdump text through (a) tee -a, (b) a Python asyncio relay built
-// like the reference and (c) pfasciilogd, one after the other (round-robin
-// with --repeat, keeping each relay's best time and highest peak RSS), and
-// compares them.
-// Informational: missing a target is reported, not failed; a relay that fails
-// or loses, adds or alters a line makes the exit status 1.
+// `npm run bench [-- --only relay|decode] [--lines N] [--repeat N] [--keep]`:
+// runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
+// a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: a
+// generated pflog capture through tcpdump -r and pfasciilogd read). --lines
+// is the number of lines relayed and of packets decoded; --repeat runs each
+// contender N times round-robin and keeps its best time and highest peak RSS;
+// --keep leaves the scratch directories in place.
+// Informational: missing a target is reported, not failed; a contender that
+// fails or produces wrong output makes the exit status 1.
 
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateLines } from './lines.js';
-import { rssMethod, runMeasured, start, type RunResult, type Started, type Wrap } from './measure.js';
-import { verifyLog } from './verify.js';
+import { runDecodeBench } from './decode.js';
+import { runRelayBench } from './relay.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DAEMON = path.join(ROOT, 'dist/src/cli/main.js');
-const RELAY_PY = path.join(ROOT, 'bench/baseline/relay.py');
-/** what pfasciilogd passes to tcpdump with -u '' -r /dev/null; the fake ignores it */
-const TCPDUMP_ARGS = ['-t', '-l', '-e', '-n', '-r', '/dev/null'];
+const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const BENCHES = ['relay', 'decode'] as const;
+type Bench = (typeof BENCHES)[number];
 
-const TARGET_RATE = 1_000_000;
-const TARGET_VS_PYTHON = 5;
-const AIM_VS_PYTHON = 10;
-const TARGET_RSS = 80e6;
-
-interface Relay {
-  name: string;
-  /** log lines carry a stamp; the daemon's own event lines are skipped */
-  stamped: boolean;
-  events: boolean;
-  start(ctx: Ctx, log: string, wrap: Wrap): Started;
-}
-
-interface Ctx {
-  dir: string;
-  fake: string;
-  env: NodeJS.ProcessEnv;
-}
-
-interface Outcome extends RunResult {
-  relay: Relay;
-  verified: boolean;
+interface Options {
+  lines: number;
+  repeat: number;
+  keep: boolean;
+  only: Bench | null;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode] [--lines N] [--repeat N] [--keep]]\n`);
   process.exit(2);
 }
 
@@ -57,164 +38,50 @@ function positive(flag: string, v: string | undefined, dflt: string, maxDigits: 
   return Number(raw);
 }
 
-function options(): { lines: number; repeat: number; keep: boolean } {
+function options(): Options {
   let values;
   try {
-    ({ values } = parseArgs({ options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' } } }));
+    ({ values } = parseArgs({
+      options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' }, only: { type: 'string' } },
+    }));
   } catch (err) {
     usage((err as Error).message);
   }
+  const only = values.only ?? null;
+  if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: relay or decode, not '${only}'`);
   return {
     lines: positive('--lines', values.lines, '1000000', 9),
     repeat: positive('--repeat', values.repeat, '1', 2),
     keep: values.keep === true,
+    only: only as Bench | null,
   };
 }
 
-const tee: Relay = {
-  name: 'tee -a',
-  stamped: false,
-  events: false,
-  start(ctx, log, wrap) {
-    // fake | tee -a log >/dev/null: the pipe goes straight from one to the other.
-    const fake = spawn(ctx.fake, TCPDUMP_ARGS, { stdio: ['ignore', 'pipe', 'inherit'], env: ctx.env });
-    const devNull = fs.openSync('/dev/null', 'w');
-    try {
-      const teeProc = start(...wrap('tee', ['-a', log]), { stdio: [fake.stdout!, devNull, 'pipe'] });
-      fake.stdout!.destroy(); // our copy of the read end; tee has its own
-      return { measured: teeProc, all: [fake, teeProc] };
-    } finally {
-      fs.closeSync(devNull);
-    }
-  },
-};
-
-const python: Relay = {
-  name: 'python asyncio',
-  stamped: true,
-  events: false,
-  start(ctx, log, wrap) {
-    const py = start(...wrap('python3', [RELAY_PY, log, ctx.fake, ...TCPDUMP_ARGS]), { env: ctx.env });
-    return { measured: py, all: [py] };
-  },
-};
-
-const daemon: Relay = {
-  name: 'pfasciilogd',
-  stamped: true,
-  events: true,
-  start(ctx, log, wrap) {
-    const pidFile = path.join(ctx.dir, 'pfasciilogd.pid');
-    // --decoder tcpdump: the text relay (the native decoder, the default, wants pcap)
-    const argv = [DAEMON, '--decoder', 'tcpdump', '-u', '', '--tcpdump', ctx.fake, '-r', '/dev/null', '-f', log, '-p', pidFile];
-    const node = start(...wrap(process.execPath, argv), { env: ctx.env });
-    return { measured: node, all: [node] };
-  },
-};
-
-function pythonVersion(): string | null {
-  const r = spawnSync('python3', ['--version'], { encoding: 'utf8' });
-  return r.error || r.status !== 0 ? null : (r.stdout || r.stderr).trim();
-}
-
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const mb = (b: number | null) => (b === null ? 'n/a' : (b / 1e6).toFixed(1));
-const times = (x: number) => `${x >= 1 ? x.toFixed(1) : x.toPrecision(2)}×`;
-
-async function runOne(ctx: Ctx, relay: Relay, input: string, lines: number, keep: boolean, round: number): Promise<Outcome> {
-  const log = path.join(ctx.dir, `${relay.name.replace(/\W+/g, '-')}.${round}.log`);
-  const result = await runMeasured(ctx.dir, relay.name, (wrap) => relay.start(ctx, log, wrap));
-  let verified = false;
-  if (result.failure !== null) {
-    console.log(`  ${relay.name}: FAILED: ${result.failure}`);
-  } else if (!fs.existsSync(log)) {
-    console.log(`  ${relay.name}: FAILED: no log written`);
-  } else {
-    const v = verifyLog(input, log, relay.stamped, relay.events);
-    const events = relay.events ? ` (+ ${v.eventLines} event lines)` : '';
-    verified = v.error === null && v.dataLines === lines;
-    const verdict = verified ? 'identical to the input' : `WRONG: ${v.error ?? `expected ${int(lines)}`}`;
-    console.log(`  ${relay.name}: ${result.seconds.toFixed(2)} s, ${int(v.dataLines)} lines${events}, ${verdict}`);
-  }
-  if (!keep) fs.rmSync(log, { force: true });
-  return { ...result, relay, verified };
-}
-
-/** Over repeated runs: the best time, the highest peak RSS; failed if any run failed. */
-function best(runs: Outcome[]): Outcome {
-  const ok = runs.filter((o) => o.verified);
-  const fastest = (ok.length > 0 ? ok : runs).reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const peaks = runs.map((o) => o.peakRssBytes).filter((b) => b !== null);
-  return {
-    ...fastest,
-    peakRssBytes: peaks.length > 0 ? Math.max(...peaks) : null,
-    verified: runs.every((o) => o.verified),
-  };
-}
-
-function report(outcomes: Outcome[], pyMissing: boolean, lines: number, repeat: number): void {
-  const rate = (o: Outcome) => lines / o.seconds;
-  const rows = [[`relay (${int(lines)} lines)`, repeat > 1 ? `best s of ${repeat}` : 'seconds', 'lines/s', 'peak RSS MB']];
-  for (const o of outcomes) rows.push([o.relay.name, o.verified ? o.seconds.toFixed(3) : 'FAILED', o.verified ? int(rate(o)) : '-', mb(o.peakRssBytes)]);
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  console.log('');
-  for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-  console.log('');
-
-  const get = (r: Relay) => outcomes.find((o) => o.relay === r && o.verified);
-  const d = get(daemon);
-  const t = get(tee);
-  const p = get(python);
-  if (d && t) console.log(`pfasciilogd vs tee -a:         ${times(rate(d) / rate(t))} the lines/s`);
-  if (d && p) console.log(`pfasciilogd vs python asyncio: ${times(rate(d) / rate(p))} the lines/s`);
-  if (pyMissing) console.log('python3 not found: baseline (b) skipped');
-  console.log('');
-
-  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  if (!d) {
-    console.log('targets: not measured (pfasciilogd run failed)');
-    return;
-  }
-  console.log(`target ≥ ${int(TARGET_RATE)} lines/s: ${met(rate(d) >= TARGET_RATE)} (${int(rate(d))})`);
-  if (p) {
-    const x = rate(d) / rate(p);
-    const aim = x >= AIM_VS_PYTHON ? `, aim of ${AIM_VS_PYTHON}× reached` : `, aim of ${AIM_VS_PYTHON}× not reached`;
-    console.log(`target ≥ ${TARGET_VS_PYTHON}× python: ${met(x >= TARGET_VS_PYTHON)} (${times(x)}${aim})`);
-  } else {
-    console.log(`target ≥ ${TARGET_VS_PYTHON}× python: not measured`);
-  }
-  const rss = d.peakRssBytes;
-  console.log(`target peak RSS ≤ ${mb(TARGET_RSS)} MB: ${rss === null ? 'not measured (no /proc)' : `${met(rss <= TARGET_RSS)} (${mb(rss)} MB)`}`);
-}
-
-async function main(): Promise<number> {
-  const { lines, repeat, keep } = options();
-  if (!fs.existsSync(DAEMON)) usage(`${DAEMON} not found: run npm run build first`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfasciilogd-bench-'));
+/** Runs one bench in a fresh scratch directory; false when it failed. */
+async function inScratch(name: Bench, keep: boolean, run: (dir: string) => Promise<boolean>): Promise<boolean> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pfasciilogd-bench-${name}-`));
   try {
-    const input = path.join(dir, 'lines.txt');
-    const t0 = performance.now();
-    const gen = generateLines(input, lines);
-    console.log(`input: ${int(gen.lines)} lines, ${mb(gen.bytes)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s (${input})`);
-    const fake = path.join(dir, 'fake-tcpdump');
-    fs.writeFileSync(fake, '#!/bin/sh\n# ignores tcpdump\'s arguments, prints the prepared lines\nexec cat "$PFASCIILOGD_BENCH_LINES"\n', { mode: 0o755 });
-    const ctx: Ctx = { dir, fake, env: { ...process.env, PFASCIILOGD_BENCH_LINES: input } };
-
-    const py = pythonVersion();
-    console.log(`node ${process.version}, ${py ?? 'no python3'}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; peak RSS: ${rssMethod()}`);
-    const relays = py === null ? [tee, daemon] : [tee, python, daemon];
-    const runs: Outcome[] = [];
-    for (let round = 1; round <= repeat; round++) {
-      if (repeat > 1) console.log(`round ${round} of ${repeat}:`);
-      for (const relay of relays) runs.push(await runOne(ctx, relay, input, lines, keep, round));
-    }
-    const outcomes = relays.map((relay) => best(runs.filter((o) => o.relay === relay)));
-    report(outcomes, py === null, lines, repeat);
-    return runs.every((o) => o.verified) ? 0 : 1;
+    return await run(dir);
   } finally {
     if (keep) console.log(`kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<number> {
+  const { lines, repeat, keep, only } = options();
+  if (!fs.existsSync(DAEMON)) usage(`${DAEMON} not found: run npm run build first`);
+  const benches = only === null ? BENCHES : [only];
+  let ok = true;
+  for (const [i, bench] of benches.entries()) {
+    if (benches.length > 1) console.log(`${i > 0 ? '\n' : ''}=== ${bench} bench ===`);
+    const passed =
+      bench === 'relay'
+        ? await inScratch(bench, keep, (dir) => runRelayBench({ lines, repeat, keep, dir }))
+        : await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }));
+    ok &&= passed;
+  }
+  return ok ? 0 : 1;
 }
 
 main().then(

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 
 const NL = 0x0a;
-const STAMP_LEN = 33; // "2023-05-01T01:48:13.748353+02:00 "
-const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d $/;
+export const STAMP_LEN = 33; // "2023-05-01T01:48:13.748353+02:00 "
+export const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d $/;
 const EVENT = Buffer.from(' pfasciilogd: ', 'latin1');
 
 /** Reads a file line by line (without the newline), synchronously, in large chunks. */

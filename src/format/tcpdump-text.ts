@@ -19,11 +19,16 @@ const TH_ACK = 0x10;
 const TH_URG = 0x20;
 const FLAG_LETTERS = 'FSRP.UEW';
 
-/** tcpdump's flag letters, e.g. "S", "S.", "FP.", or "none". */
-export function tcpFlagString(flags: number): string {
+const FLAG_STRINGS: string[] = [];
+for (let flags = 0; flags < 256; flags++) {
   let s = '';
   for (let i = 0; i < 8; i++) if (flags & (1 << i)) s += FLAG_LETTERS[i];
-  return s === '' ? 'none' : s;
+  FLAG_STRINGS.push(s === '' ? 'none' : s);
+}
+
+/** tcpdump's flag letters, e.g. "S", "S.", "FP.", or "none". */
+export function tcpFlagString(flags: number): string {
+  return FLAG_STRINGS[flags & 0xff]!;
 }
 
 /**
@@ -48,11 +53,11 @@ function matches(e: PrefixEntry, h: PflogHeader): boolean {
   const b = h.bytes;
   const o = h.offset;
   const hb = e.header;
-  for (let i = 0; i < n; i++) {
-    if (i === 48) i = 52; // pid
-    else if (i === 56) i = 60; // rule pid
-    if (b[o + i] !== hb[i]) return false;
-  }
+  // what the text depends on: everything up to the uid, the direction, and
+  // FreeBSD's rule identifier (not the pids, nor OpenBSD's rewritten addresses)
+  for (let i = 0; i < 48; i++) if (b[o + i] !== hb[i]) return false;
+  if (b[o + 60] !== hb[60]) return false;
+  if (n >= 68) for (let i = 64; i < 68; i++) if (b[o + i] !== hb[i]) return false;
   return true;
 }
 

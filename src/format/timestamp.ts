@@ -23,6 +23,8 @@ export function utcOffset(d: Date): string {
 let cachedSecond = Number.NaN;
 let cachedHead = '';
 let cachedOffset = '';
+let cachedHeadBytes = new Uint8Array(0);
+let cachedOffsetBytes = new Uint8Array(0);
 
 /**
  * Formats seconds since the epoch plus microseconds into the local ISO 8601
@@ -40,6 +42,8 @@ function refreshSecond(epochSeconds: number): void {
       `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}` +
       `T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`;
     cachedOffset = utcOffset(d);
+    cachedHeadBytes = Buffer.from(cachedHead, 'latin1');
+    cachedOffsetBytes = Buffer.from(cachedOffset, 'latin1');
     cachedSecond = epochSeconds;
   }
 }
@@ -75,15 +79,11 @@ export function stampNow(): string {
 }
 
 /** Writes the stamp for (seconds, microseconds) as bytes: the hot-path twin of formatStamp. */
-export function writeStamp(w: { str(s: string): void; byte(c: number): void }, epochSeconds: number, micros: number): void {
+export function writeStamp(w: { bytes(b: Uint8Array): void; num(n: number): void; byte(c: number): void }, epochSeconds: number, micros: number): void {
   refreshSecond(epochSeconds);
-  w.str(cachedHead);
-  let div = 100000;
-  for (let i = 0; i < 6; i++) {
-    const d = Math.floor(micros / div);
-    w.byte(48 + d);
-    micros -= d * div;
-    div /= 10;
-  }
-  w.str(cachedOffset);
+  w.bytes(cachedHeadBytes);
+  // six digits, zero-padded
+  for (let div = 100000; div > micros && div > 1; div /= 10) w.byte(0x30);
+  w.num(micros);
+  w.bytes(cachedOffsetBytes);
 }

@@ -1,0 +1,166 @@
+// The decode bench: a generated pflog capture (bench/capture.ts) decoded to a
+// file by (a) `tcpdump -n -e -t -r` and (b) `pfasciilogd read`, one after the
+// other (round-robin with --repeat, keeping each one's best time and highest
+// peak RSS). Both must print one line per packet; how many of our lines equal
+// tcpdump's once the stamp is stripped is reported, not required.
+// Informational: missing a target is reported, not failed; a decoder that
+// fails or prints a line count other than the packet count fails the bench.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCapture } from './capture.js';
+import { compareOutputs, countLines, type Comparison } from './compare.js';
+import { rssMethod, runMeasured, start } from './measure.js';
+import { best, int, mb, met, printTable, type Checked } from './report.js';
+
+const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const TCPDUMP = 'tcpdump';
+const TARGET_VS_TCPDUMP = 1.5;
+const TARGET_RSS = 80e6;
+const SHOW_KINDS = 8;
+
+export interface DecodeBenchOptions {
+  packets: number;
+  repeat: number;
+  keep: boolean;
+  /** scratch directory, removed by the caller */
+  dir: string;
+}
+
+interface Decoder {
+  name: string;
+  file: string;
+  argv(capture: string): [string, string[]];
+}
+
+const tcpdump: Decoder = { name: 'tcpdump -n -e -t -r', file: 'tcpdump', argv: (capture) => [TCPDUMP, ['-n', '-e', '-t', '-r', capture]] };
+const ours: Decoder = { name: 'pfasciilogd read', file: 'pfasciilogd', argv: (capture) => [process.execPath, [DAEMON, 'read', capture]] };
+
+interface Outcome extends Checked {
+  decoder: Decoder;
+}
+
+const cpu = (o: Outcome) => (o.cpuSeconds === null ? 'n/a' : o.cpuSeconds.toFixed(2));
+
+function tcpdumpVersion(): string | null {
+  const r = spawnSync(TCPDUMP, ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  const [tcp, pcap] = (r.stdout || r.stderr).split('\n');
+  return `${tcp} (${pcap?.replace(/ \(.*$/, '')})`;
+}
+
+/** Runs one decoder with its stdout to `out`. */
+async function decode(dir: string, d: Decoder, capture: string, out: string) {
+  const fd = fs.openSync(out, 'w');
+  try {
+    return await runMeasured(dir, d.name, (wrap) => {
+      const cp = start(...wrap(...d.argv(capture)), { stdio: ['ignore', fd, 'pipe'] });
+      return { measured: cp, all: [cp] };
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One round: each decoder once; returns the outcomes and, when both ran, the comparison. */
+async function round(o: DecodeBenchOptions, decoders: Decoder[], capture: string, n: number): Promise<{ outcomes: Outcome[]; cmp: Comparison | null }> {
+  const outs = new Map<Decoder, string>();
+  const outcomes: Outcome[] = [];
+  for (const d of decoders) {
+    const out = path.join(o.dir, `${d.file}.${n}.txt`);
+    const result = await decode(o.dir, d, capture, out);
+    outcomes.push({ ...result, decoder: d, verified: result.failure === null });
+    if (result.failure === null) outs.set(d, out);
+  }
+  const theirs = outs.get(tcpdump);
+  const mine = outs.get(ours);
+  const cmp = theirs !== undefined && mine !== undefined ? compareOutputs(theirs, mine) : null;
+  for (const oc of outcomes) {
+    const out = outs.get(oc.decoder);
+    if (out === undefined) {
+      console.log(`  ${oc.decoder.name}: FAILED: ${oc.failure}`);
+      continue;
+    }
+    const lines = cmp === null ? countLines(out) : oc.decoder === ours ? cmp.ourLines : cmp.tcpdumpLines;
+    oc.verified = lines === o.packets;
+    const verdict = oc.verified ? '' : `, WRONG: expected ${int(o.packets)}`;
+    const same = oc.decoder === ours && cmp !== null ? `, ${int(cmp.identical)} identical to tcpdump's after the stamp` : '';
+    console.log(`  ${oc.decoder.name}: ${oc.seconds.toFixed(2)} s (CPU ${cpu(oc)} s), ${int(lines)} lines${verdict}${same}`);
+  }
+  if (!o.keep) for (const out of outs.values()) fs.rmSync(out, { force: true });
+  return { outcomes, cmp };
+}
+
+function reportDifferences(cmp: Comparison): void {
+  const pct = (n: number) => `${((100 * n) / Math.max(1, cmp.ourLines)).toFixed(1)}%`;
+  const differing = cmp.differences.reduce((s, d) => s + d.count, 0);
+  console.log(`lines identical to tcpdump's (stamp stripped): ${int(cmp.identical)} of ${int(cmp.ourLines)} (${pct(cmp.identical)})`);
+  if (cmp.unstamped > 0) console.log(`  ${int(cmp.unstamped)} of our lines have no stamp`);
+  if (differing === 0) return;
+  console.log(`the ${int(differing)} others, by kind (first example of each):`);
+  for (const d of cmp.differences.slice(0, SHOW_KINDS)) {
+    console.log(`  ${d.kind}: ${int(d.count)} (${pct(d.count)})`);
+    console.log(`    ours:    ${d.ours}`);
+    console.log(`    tcpdump: ${d.tcpdump}`);
+  }
+  const rest = cmp.differences.slice(SHOW_KINDS);
+  if (rest.length > 0) {
+    const lines = rest.reduce((s, d) => s + d.count, 0);
+    const head = rest.slice(0, SHOW_KINDS).map((d) => `${d.kind} ${int(d.count)}`).join(', ');
+    console.log(`  and ${int(lines)} lines of ${rest.length} other kinds: ${head}${rest.length > SHOW_KINDS ? ', ...' : ''}`);
+  }
+}
+
+function report(outcomes: Outcome[], cmp: Comparison | null, packets: number, repeat: number): void {
+  const rate = (o: Outcome) => packets / o.seconds;
+  const rows = [[`decode (${int(packets)} packets)`, repeat > 1 ? `best s of ${repeat}` : 'seconds', 'packets/s', 'CPU s', 'peak RSS MB']];
+  for (const o of outcomes) rows.push([o.decoder.name, o.verified ? o.seconds.toFixed(3) : 'FAILED', o.verified ? int(rate(o)) : '-', cpu(o), mb(o.peakRssBytes)]);
+  printTable(rows);
+
+  const get = (d: Decoder) => outcomes.find((o) => o.decoder === d && o.verified);
+  const d = get(ours);
+  const t = get(tcpdump);
+  let x: number | null = null;
+  if (d && t) {
+    x = rate(d) / rate(t);
+    const byCpu = d.cpuSeconds !== null && t.cpuSeconds !== null ? ` (${(t.cpuSeconds / d.cpuSeconds).toFixed(2)}× by CPU time)` : '';
+    console.log(`pfasciilogd read vs tcpdump: ${x.toFixed(2)}× the packets/s${byCpu}`);
+  }
+  if (cmp !== null) reportDifferences(cmp);
+  console.log('');
+
+  if (!d) {
+    console.log('targets: not measured (pfasciilogd read failed)');
+    return;
+  }
+  console.log(`target ≥ ${TARGET_VS_TCPDUMP}× tcpdump: ${x === null ? 'not measured (no tcpdump result)' : `${met(x >= TARGET_VS_TCPDUMP)} (${x.toFixed(2)}×)`}`);
+  const rss = d.peakRssBytes;
+  console.log(`target peak RSS ≤ ${mb(TARGET_RSS)} MB: ${rss === null ? 'not measured (no /proc)' : `${met(rss <= TARGET_RSS)} (${mb(rss)} MB)`}`);
+}
+
+/** Runs the decode bench; false when a decoder failed or printed the wrong number of lines. */
+export async function runDecodeBench(o: DecodeBenchOptions): Promise<boolean> {
+  const capture = path.join(o.dir, 'pflog.pcap');
+  const t0 = performance.now();
+  const gen = generateCapture(capture, o.packets);
+  console.log(`capture: ${int(gen.packets)} packets, ${mb(gen.bytes)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s (${capture})`);
+  const version = tcpdumpVersion();
+  console.log(`node ${process.version}, ${version ?? 'no tcpdump'}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; peak RSS: ${rssMethod()}`);
+  const decoders = version === null ? [ours] : [tcpdump, ours];
+  if (version === null) console.log('tcpdump not found: baseline (a) skipped');
+
+  const runs: Outcome[] = [];
+  let cmp: Comparison | null = null;
+  for (let n = 1; n <= o.repeat; n++) {
+    if (o.repeat > 1) console.log(`round ${n} of ${o.repeat}:`);
+    const r = await round(o, decoders, capture, n);
+    runs.push(...r.outcomes);
+    cmp ??= r.cmp;
+  }
+  const outcomes = decoders.map((d) => best(runs.filter((r) => r.decoder === d)));
+  report(outcomes, cmp, o.packets, o.repeat);
+  return runs.every((r) => r.verified);
+}
