@@ -4,7 +4,6 @@
 import './early-signals.js';
 import { parseDaemonArgs, UsageError } from './options.js';
 import { DAEMON_USAGE } from './usage.js';
-import { runDaemon } from '../daemon/run.js';
 import { parseReadArgs, READ_USAGE, runRead } from './read-command.js';
 import { version } from '../version.js';
 import { EX_SOFTWARE, EX_USAGE, ExitError } from '../util/sysexits.js';
@@ -31,8 +30,11 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`pfasciilogd ${version()}\n`);
       return 0;
-    case 'daemon':
+    case 'daemon': {
+      // Loaded on demand: `read` has no use for the daemon's modules.
+      const { runDaemon } = await import('../daemon/run.js');
       return runDaemon(cmd.options, { warn: (m) => process.stderr.write(`pfasciilogd: ${m}\n`) });
+    }
   }
 }
 

@@ -139,15 +139,16 @@ export class CaptureStreamDecoder {
   private pcapHeaderOk(pos: number, strict: boolean, refTs = this.lastTs, nonEmpty = refTs < 0): boolean {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
     const b = this.buf;
-    const u32 = (o: number) => (f.le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const caplen = u32(pos + 8);
-    const len = u32(pos + 12);
-    if (u32(pos + 4) >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return false;
+    const le = f.le;
+    const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
+    const len = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
+    const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
+    if (frac >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return false;
     if (!strict) return true;
     // Fixed (fuzz test): before any good record, an empty one is no
     // evidence (a run of zero bytes looks like one).
     if (nonEmpty && caplen === 0) return false;
-    return refTs < 0 || Math.abs(u32(pos) - refTs) <= DAY;
+    return refTs < 0 || Math.abs((le ? b.readUInt32LE(pos) : b.readUInt32BE(pos)) - refTs) <= DAY;
   }
 
   private pcapRecords(pos: number): number {

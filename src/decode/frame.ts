@@ -1,8 +1,8 @@
 // One captured frame to a Packet: the link layer (pflog, raw IP, loopback,
 // Ethernet) picks the network decoder. NFLOG joins here in its own module.
 
-import type { Packet } from './packet.js';
-import { decodePflog, familyOf } from './pflog.js';
+import { NetworkLayer, type IcmpMessage, type Packet, type Reusable, type TcpSegment, type UdpDatagram } from './packet.js';
+import { PflogHeader, decodePflog, familyOf } from './pflog.js';
 import { decodeIpv4, decodeIpv6, type NetResult } from './ip.js';
 
 export const LINKTYPE_NULL = 0;
@@ -27,47 +27,63 @@ export interface Frame {
   littleEndian: boolean;
 }
 
-function byVersion(b: Uint8Array, off: number, end: number, wire: number): NetResult {
+function byVersion(b: Uint8Array, off: number, end: number, wire: number, r?: Reusable): NetResult {
   if (end - off < 1) return ' [|ip]'; // tcpdump's truncation marks start with a space
-  return b[off]! >> 4 === 6 ? decodeIpv6(b, off, end, wire) : decodeIpv4(b, off, end, wire);
+  return b[off]! >> 4 === 6 ? decodeIpv6(b, off, end, wire, r) : decodeIpv4(b, off, end, wire, r);
 }
 
-function byFamily(family: 4 | 6 | 0, b: Uint8Array, off: number, end: number, wire: number, what: string): NetResult {
-  if (family === 4) return decodeIpv4(b, off, end, wire);
-  if (family === 6) return decodeIpv6(b, off, end, wire);
+function byFamily(family: 4 | 6 | 0, b: Uint8Array, off: number, end: number, wire: number, what: string, r?: Reusable): NetResult {
+  if (family === 4) return decodeIpv4(b, off, end, wire, r);
+  if (family === 6) return decodeIpv6(b, off, end, wire, r);
   return what;
 }
 
-export function decodeFrame(f: Frame): Packet {
-  const p: Packet = {
-    tsSec: f.tsSec,
-    tsUsec: f.tsUsec,
-    wireLength: f.wireLength,
-    capturedLength: f.end - f.start,
-    pflog: null,
-    net: null,
-    problem: null,
+/** A set of objects for decodeFrame to refill (see Reusable). */
+export function reusable(): Reusable {
+  return {
+    packet: { tsSec: 0, tsUsec: 0, wireLength: 0, capturedLength: 0, pflog: null, net: null, problem: null },
+    pflog: new PflogHeader(),
+    net: new NetworkLayer(),
+    tcp: { kind: 'tcp' } as TcpSegment,
+    udp: { kind: 'udp' } as UdpDatagram,
+    icmp: { kind: 'icmp' } as IcmpMessage,
+    other: { kind: 'other', proto: 0, length: 0 },
   };
-  let r: NetResult;
+}
+
+/**
+ * Decodes one frame. With `r`, the Packet and its layers are r's objects,
+ * refilled: valid until the next call with the same `r`.
+ */
+export function decodeFrame(f: Frame, r?: Reusable): Packet {
+  const p: Packet = r?.packet ?? ({} as Packet);
+  p.tsSec = f.tsSec;
+  p.tsUsec = f.tsUsec;
+  p.wireLength = f.wireLength;
+  p.capturedLength = f.end - f.start;
+  p.pflog = null;
+  p.net = null;
+  p.problem = null;
+  let res: NetResult;
   const d = f.bytes;
   const start = f.start;
   const end = f.end;
   switch (f.linktype) {
     case LINKTYPE_PFLOG: {
-      const h = decodePflog(d, start, end, f.littleEndian);
+      const h = decodePflog(d, start, end, f.littleEndian, r?.pflog);
       if (typeof h === 'string') {
         p.problem = h;
         return p;
       }
       p.pflog = h;
       const hb = h.headerBytes;
-      r = byFamily(familyOf(h.af), d, start + hb, end, f.wireLength - hb, `unknown address family ${h.af}, length ${f.wireLength - hb}`);
+      res = byFamily(familyOf(h.af), d, start + hb, end, f.wireLength - hb, `unknown address family ${h.af}, length ${f.wireLength - hb}`, r);
       break;
     }
     case LINKTYPE_RAW:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
-      r = byVersion(d, start, end, f.wireLength);
+      res = byVersion(d, start, end, f.wireLength, r);
       break;
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP: {
@@ -79,7 +95,7 @@ export function decodeFrame(f: Frame): Packet {
       const be = ((d[start]! << 24) | (d[start + 1]! << 16) | (d[start + 2]! << 8) | d[start + 3]!) >>> 0;
       const le = ((d[start + 3]! << 24) | (d[start + 2]! << 16) | (d[start + 1]! << 8) | d[start]!) >>> 0;
       const af = f.linktype === LINKTYPE_LOOP || !f.littleEndian ? be : le;
-      r = byFamily(familyOf(af), d, start + 4, end, f.wireLength - 4, `unknown address family ${af}`);
+      res = byFamily(familyOf(af), d, start + 4, end, f.wireLength - 4, `unknown address family ${af}`, r);
       break;
     }
     case LINKTYPE_ETHERNET: {
@@ -91,16 +107,16 @@ export function decodeFrame(f: Frame): Packet {
       }
       off += 2;
       const wire = f.wireLength - (off - start);
-      if (type === 0x0800) r = decodeIpv4(d, off, end, wire);
-      else if (type === 0x86dd) r = decodeIpv6(d, off, end, wire);
-      else r = type < 0 ? '[|ether]' : `ethertype 0x${type.toString(16).padStart(4, '0')}, length ${f.wireLength}`;
+      if (type === 0x0800) res = decodeIpv4(d, off, end, wire, r);
+      else if (type === 0x86dd) res = decodeIpv6(d, off, end, wire, r);
+      else res = type < 0 ? '[|ether]' : `ethertype 0x${type.toString(16).padStart(4, '0')}, length ${f.wireLength}`;
       break;
     }
     default:
       p.problem = `unsupported link type ${f.linktype}, length ${f.wireLength}`;
       return p;
   }
-  if (typeof r === 'string') p.problem = r;
-  else p.net = r;
+  if (typeof res === 'string') p.problem = res;
+  else p.net = res;
   return p;
 }

@@ -7,11 +7,20 @@ function be16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
 
-function message(kind: 'icmp' | 'icmp6', b: Uint8Array, off: number, length: number): IcmpMessage {
-  return {
-    kind, type: b[off]!, code: b[off + 1]!, id: null, seq: null,
-    innerDstOffset: -1, innerProto: 0, innerDport: null, mtu: null, length, truncated: false,
-  };
+function message(kind: 'icmp' | 'icmp6', b: Uint8Array, off: number, length: number, into?: IcmpMessage): IcmpMessage {
+  const m = into ?? ({} as IcmpMessage);
+  m.kind = kind;
+  m.type = b[off]!;
+  m.code = b[off + 1]!;
+  m.id = null;
+  m.seq = null;
+  m.innerDstOffset = -1;
+  m.innerProto = 0;
+  m.innerDport = null;
+  m.mtu = null;
+  m.length = length;
+  m.truncated = false;
+  return m;
 }
 
 export const ICMP_ECHOREPLY = 0;
@@ -22,9 +31,9 @@ export const ICMP_UNREACH_PORT = 3;
 export const ICMP_UNREACH_NEEDFRAG = 4;
 
 /** The message at b[off..end); `length` is the ICMP length the IP header claims. */
-export function decodeIcmp(b: Uint8Array, off: number, end: number, length: number): IcmpMessage | null {
+export function decodeIcmp(b: Uint8Array, off: number, end: number, length: number, into?: IcmpMessage): IcmpMessage | null {
   if (end - off < 2) return null;
-  const m = message('icmp', b, off, length);
+  const m = message('icmp', b, off, length, into);
   const avail = end - off;
   if (m.type === ICMP_ECHO || m.type === ICMP_ECHOREPLY || (m.type >= 13 && m.type <= 18)) {
     if (avail < 8) m.truncated = true;
@@ -57,17 +66,17 @@ export function decodeIcmp(b: Uint8Array, off: number, end: number, length: numb
 export const ICMP6_ECHO_REQUEST = 128;
 export const ICMP6_ECHO_REPLY = 129;
 
-export function decodeIcmp6(b: Uint8Array, off: number, end: number, length: number): IcmpMessage | null {
+export function decodeIcmp6(b: Uint8Array, off: number, end: number, length: number, into?: IcmpMessage): IcmpMessage | null {
   if (end - off < 1) return null;
   if (end - off < 2) {
     // Fixed (differential test): with only the type captured, tcpdump
     // prints "ICMP6, <type name> [|icmp6]".
-    const m = message('icmp6', b, off, length);
+    const m = message('icmp6', b, off, length, into);
     m.code = 0;
     m.truncated = true;
     return m;
   }
-  const m = message('icmp6', b, off, length);
+  const m = message('icmp6', b, off, length, into);
   if (m.type === ICMP6_ECHO_REQUEST || m.type === ICMP6_ECHO_REPLY) {
     if (end - off < 8) m.truncated = true;
     else {

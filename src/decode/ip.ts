@@ -4,7 +4,7 @@
 
 import { ipv4ToString, ipv6ToString } from './address.js';
 import { decodeIcmp, decodeIcmp6 } from './icmp.js';
-import { NetworkLayer, type Transport } from './packet.js';
+import { NetworkLayer, type Reusable, type Transport } from './packet.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 
@@ -18,23 +18,27 @@ export type NetResult = NetworkLayer | string;
 
 // `fragmented`: a first fragment (IPv4 MF, or an IPv6 fragment header), where
 // UDP's length may rightly exceed what this packet carries.
-function decodeTransport(proto: number, b: Uint8Array, off: number, end: number, length: number, fragmented: boolean): Transport | null {
+function decodeTransport(proto: number, b: Uint8Array, off: number, end: number, length: number, fragmented: boolean, r?: Reusable): Transport | null {
   switch (proto) {
     case PROTO_TCP:
-      return decodeTcp(b, off, end, length);
+      return decodeTcp(b, off, end, length, r?.tcp);
     case PROTO_UDP:
-      return decodeUdp(b, off, end, length, fragmented);
+      return decodeUdp(b, off, end, length, fragmented, r?.udp);
     case PROTO_ICMP:
-      return decodeIcmp(b, off, end, length);
+      return decodeIcmp(b, off, end, length, r?.icmp);
     case PROTO_ICMP6:
-      return decodeIcmp6(b, off, end, length);
-    default:
-      return { kind: 'other', proto, length };
+      return decodeIcmp6(b, off, end, length, r?.icmp);
+    default: {
+      const o = r?.other ?? { kind: 'other', proto, length };
+      o.proto = proto;
+      o.length = length;
+      return o;
+    }
   }
 }
 
-function attachTransport(net: NetworkLayer, b: Uint8Array, off: number, end: number, fragmented: boolean): NetResult {
-  net.transport = decodeTransport(net.proto, b, Math.min(off, end), end, net.transportLength, fragmented);
+function attachTransport(net: NetworkLayer, b: Uint8Array, off: number, end: number, fragmented: boolean, r?: Reusable): NetResult {
+  net.transport = decodeTransport(net.proto, b, Math.min(off, end), end, net.transportLength, fragmented, r);
   net.transportTruncated = net.transport === null;
   return net;
 }
@@ -48,7 +52,7 @@ function printsOwnAddresses(proto: number): boolean {
   return proto === PROTO_TCP || proto === PROTO_UDP || proto === 33 /* DCCP */ || proto === 132 /* SCTP */;
 }
 
-export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: number): NetResult {
+export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: number, r?: Reusable): NetResult {
   if (end - off < 1) return ' [|ip]';
   const version = b[off]! >> 4;
   if (version !== 4) return version === 6 ? 'IP6, wrong link-layer encapsulation (invalid)' : `IP${version} (invalid)`;
@@ -58,7 +62,7 @@ export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: 
   const len = (b[off + 2]! << 8) | b[off + 3]!;
   if (len < hlen) return `bad-len ${len}`;
   const frag = (b[off + 6]! << 8) | b[off + 7]!;
-  const net = new NetworkLayer(4, b, off + 12, off + 16, b[off + 9]!, len > wireLength ? len - wireLength : 0, len - hlen);
+  const net = (r?.net ?? new NetworkLayer()).init(4, b, off + 12, off + 16, b[off + 9]!, len > wireLength ? len - wireLength : 0, len - hlen);
   if ((frag & 0x1fff) !== 0) {
     net.laterFragment = true;
     return net;
@@ -78,7 +82,7 @@ export function decodeIpv4(b: Uint8Array, off: number, end: number, wireLength: 
     cp = authHeader(net, b, cp, stop);
     if (cp < 0) return net;
   }
-  return attachTransport(net, b, cp, stop, (frag & 0x2000) !== 0);
+  return attachTransport(net, b, cp, stop, (frag & 0x2000) !== 0, r);
 }
 
 const PROTO_AH = 51;
@@ -175,13 +179,13 @@ function routingText(b: Uint8Array, cp: number, snapEnd: number): { text: string
   return { text: `${s})`, more: true };
 }
 
-export function decodeIpv6(b: Uint8Array, off: number, end: number, wireLength: number): NetResult {
+export function decodeIpv6(b: Uint8Array, off: number, end: number, wireLength: number, r?: Reusable): NetResult {
   if (end - off < 40) return ' [|ip6]';
   const version = b[off]! >> 4;
   if (version !== 6) return `version error: ${version} != 6`;
   const plen = be16(b, off + 4);
   const len = plen + 40;
-  const net = new NetworkLayer(6, b, off + 8, off + 24, b[off + 6]!, len > wireLength ? len - wireLength : 0, plen);
+  const net = (r?.net ?? new NetworkLayer()).init(6, b, off + 8, off + 24, b[off + 6]!, len > wireLength ? len - wireLength : 0, plen);
   // tcpdump decodes no further than the payload length says, nor past the capture
   const snapEnd = Math.min(off + len, end);
   let cp = off + 40;
@@ -201,7 +205,7 @@ export function decodeIpv6(b: Uint8Array, off: number, end: number, wireLength: 
       if (cp < 0) return net;
       continue;
     }
-    if (nh !== HOPOPTS && nh !== DSTOPTS && nh !== ROUTING && nh !== FRAGMENT) return attachTransport(net, b, cp, snapEnd, fragmented);
+    if (nh !== HOPOPTS && nh !== DSTOPTS && nh !== ROUTING && nh !== FRAGMENT) return attachTransport(net, b, cp, snapEnd, fragmented, r);
     const ext = (net.extensions ??= []);
     let advance: number;
     if (nh === HOPOPTS || nh === DSTOPTS) {

@@ -15,24 +15,22 @@ export const IFNAME_OFFSET = 4;
 export const RULESET_OFFSET = 20;
 
 export class PflogHeader {
-  constructor(
-    /** the header's bytes; the names are read from here when asked for */
-    readonly bytes: Uint8Array,
-    readonly offset: number,
-    /** the length byte as written */
-    readonly length: number,
-    readonly flavor: PflogFlavor,
-    readonly af: number,
-    readonly action: number,
-    readonly reason: number,
-    readonly dir: number,
-    readonly rulenr: number,
-    readonly subrulenr: number,
-    /** uid of the socket owner, or null when pf did not know it (UID_MAX) */
-    readonly uid: number | null,
-    /** FreeBSD's rule identifier, or null (absent or 0) */
-    readonly ridentifier: number | null,
-  ) {}
+  /** the header's bytes; the names are read from here when asked for */
+  bytes!: Uint8Array;
+  offset!: number;
+  /** the length byte as written */
+  length!: number;
+  flavor!: PflogFlavor;
+  af!: number;
+  action!: number;
+  reason!: number;
+  dir!: number;
+  rulenr!: number;
+  subrulenr!: number;
+  /** uid of the socket owner, or null when pf did not know it (UID_MAX) */
+  uid!: number | null;
+  /** FreeBSD's rule identifier, or null (absent or 0) */
+  ridentifier!: number | null;
 
   /** bytes to skip to the packet: length rounded up to 4 (BPF_WORDALIGN) */
   get headerBytes(): number {
@@ -70,7 +68,7 @@ function be32(b: Uint8Array, o: number): number {
  * the capturing host (uid is stored in host order), taken from the pcap
  * file's own byte order. A string is what tcpdump says of a bad header.
  */
-export function decodePflog(b: Uint8Array, off: number, end: number, hostLittleEndian: boolean): PflogHeader | string {
+export function decodePflog(b: Uint8Array, off: number, end: number, hostLittleEndian: boolean, into?: PflogHeader): PflogHeader | string {
   // Fixed (differential test): tcpdump prints " [|pflog]", with the space.
   if (end - off < 1) return ' [|pflog]';
   const length = b[off]!;
@@ -85,10 +83,20 @@ export function decodePflog(b: Uint8Array, off: number, end: number, hostLittleE
     const r = be32(b, off + 64);
     if (r !== 0) ridentifier = r;
   }
-  return new PflogHeader(
-    b, off, length, flavor, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 60]!,
-    be32(b, off + 36), be32(b, off + 40), uid === UID_MAX ? null : uid, ridentifier,
-  );
+  const h = into ?? new PflogHeader();
+  h.bytes = b;
+  h.offset = off;
+  h.length = length;
+  h.flavor = flavor;
+  h.af = b[off + 1]!;
+  h.action = b[off + 2]!;
+  h.reason = b[off + 3]!;
+  h.dir = b[off + 60]!;
+  h.rulenr = be32(b, off + 36);
+  h.subrulenr = be32(b, off + 40);
+  h.uid = uid === UID_MAX ? null : uid;
+  h.ridentifier = ridentifier;
+  return h;
 }
 
 const ACTIONS: readonly string[] = ['pass', 'block', 'scrub', '', 'nat', 'nonat', 'binat', 'nobinat', 'rdr', 'nordr', 'synproxy-drop'];

@@ -21,23 +21,22 @@ function be32(b: Uint8Array, o: number): number {
  * length the IP header claims. Returns null when not even the ports were
  * captured.
  */
-export function decodeTcp(b: Uint8Array, off: number, end: number, length: number): TcpSegment | null {
+export function decodeTcp(b: Uint8Array, off: number, end: number, length: number, into?: TcpSegment): TcpSegment | null {
   if (end - off < 4) return null;
-  const seg: TcpSegment = {
-    kind: 'tcp',
-    sport: be16(b, off),
-    dport: be16(b, off + 2),
-    flags: null,
-    seq: 0,
-    ack: 0,
-    win: 0,
-    urp: 0,
-    headerLength: 0,
-    optionsOffset: -1,
-    optionsEnd: -1,
-    dataLength: 0,
-    badHeaderLength: false,
-  };
+  const seg: TcpSegment = into ?? ({ kind: 'tcp' } as TcpSegment);
+  seg.kind = 'tcp';
+  seg.sport = be16(b, off);
+  seg.dport = be16(b, off + 2);
+  seg.flags = null;
+  seg.seq = 0;
+  seg.ack = 0;
+  seg.win = 0;
+  seg.urp = 0;
+  seg.headerLength = 0;
+  seg.optionsOffset = -1;
+  seg.optionsEnd = -1;
+  seg.dataLength = 0;
+  seg.badHeaderLength = false;
   // Fixed (differential test): tcpdump wants the whole 20-byte header
   // captured before it looks at the data offset ("[|tcp]" otherwise).
   if (end - off < 20) return seg;

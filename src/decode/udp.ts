@@ -12,12 +12,16 @@ import type { UdpDatagram } from './packet.js';
  * captured ("[|udp]" otherwise, unless the length field is already bad); a
  * UDP length beyond the IP payload is "UDP, bad length N > M".
  */
-export function decodeUdp(b: Uint8Array, off: number, end: number, length: number, fragmented: boolean): UdpDatagram | null {
+export function decodeUdp(b: Uint8Array, off: number, end: number, length: number, fragmented: boolean, into?: UdpDatagram): UdpDatagram | null {
   if (end - off < 4) return null;
-  const d: UdpDatagram = {
-    kind: 'udp', sport: (b[off]! << 8) | b[off + 1]!, dport: (b[off + 2]! << 8) | b[off + 3]!,
-    length: null, badLength: null, shortLength: null, ipLength: null,
-  };
+  const d: UdpDatagram = into ?? ({ kind: 'udp' } as UdpDatagram);
+  d.kind = 'udp';
+  d.sport = (b[off]! << 8) | b[off + 1]!;
+  d.dport = (b[off + 2]! << 8) | b[off + 3]!;
+  d.length = null;
+  d.badLength = null;
+  d.shortLength = null;
+  d.ipLength = null;
   if (length < 8) {
     d.shortLength = length;
     return d;

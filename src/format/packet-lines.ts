@@ -3,13 +3,15 @@
 // used by `read` and by the daemon's native decoder.
 
 import { CaptureStreamDecoder, type CaptureStats } from '../decode/capture-stream.js';
-import { decodeFrame, type Frame } from '../decode/frame.js';
+import { decodeFrame, reusable, type Frame } from '../decode/frame.js';
 import { AsciiWriter } from './ascii-writer.js';
 import { writePacketLine, type OutputFormat } from './line.js';
 
 export class PacketLines {
   private readonly decoder: CaptureStreamDecoder;
   private readonly out = new AsciiWriter(1 << 16);
+  /** each packet is written out before the next is decoded: its objects can be reused */
+  private readonly scratch = reusable();
 
   constructor(
     private readonly format: OutputFormat,
@@ -19,7 +21,7 @@ export class PacketLines {
   }
 
   private frame(f: Frame): void {
-    writePacketLine(this.out, decodeFrame(f), this.format);
+    writePacketLine(this.out, decodeFrame(f, this.scratch), this.format);
   }
 
   /** Whole lines for every complete record in the chunk, or null. */

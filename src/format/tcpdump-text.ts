@@ -39,6 +39,8 @@ export function tcpFlagString(flags: number): string {
  */
 interface PrefixEntry {
   header: Uint8Array;
+  /** header bytes 0..47 as 12 words, for a quick compare */
+  words: Int32Array;
   headerLength: number;
   prefix: Uint8Array;
   prefixLength: number;
@@ -46,6 +48,18 @@ interface PrefixEntry {
 
 const MAX_CACHED_RULES = 256;
 const prefixCache = new Map<number, PrefixEntry>();
+
+let viewBytes: Uint8Array | null = null;
+let view: DataView | null = null;
+
+/** A DataView on the capture bytes, made once per buffer (the stream reuses one). */
+function viewOf(b: Uint8Array): DataView {
+  if (b !== viewBytes) {
+    viewBytes = b;
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return view!;
+}
 
 function matches(e: PrefixEntry, h: PflogHeader): boolean {
   const n = h.headerBytes;
@@ -55,7 +69,9 @@ function matches(e: PrefixEntry, h: PflogHeader): boolean {
   const hb = e.header;
   // what the text depends on: everything up to the uid, the direction, and
   // FreeBSD's rule identifier (not the pids, nor OpenBSD's rewritten addresses)
-  for (let i = 0; i < 48; i++) if (b[o + i] !== hb[i]) return false;
+  const v = viewOf(b);
+  const w = e.words;
+  for (let i = 0; i < 12; i++) if (v.getInt32(o + 4 * i, true) !== w[i]) return false;
   if (b[o + 60] !== hb[60]) return false;
   if (n >= 68) for (let i = 64; i < 68; i++) if (b[o + i] !== hb[i]) return false;
   return true;
@@ -78,10 +94,12 @@ export function writePflog(w: AsciiWriter, h: PflogHeader): void {
   if (n > 128 || len > 512) return; // odd headers, escaped names: not worth keeping
   if (e === undefined) {
     if (prefixCache.size >= MAX_CACHED_RULES) prefixCache.clear();
-    e = { header: new Uint8Array(128), headerLength: 0, prefix: new Uint8Array(512), prefixLength: 0 };
+    e = { header: new Uint8Array(128), words: new Int32Array(12), headerLength: 0, prefix: new Uint8Array(512), prefixLength: 0 };
     prefixCache.set(h.rulenr, e);
   }
   for (let i = 0; i < n; i++) e.header[i] = h.bytes[h.offset + i]!;
+  const v = viewOf(h.bytes);
+  for (let i = 0; i < 12; i++) e.words[i] = v.getInt32(h.offset + 4 * i, true);
   e.headerLength = n;
   for (let i = 0; i < len; i++) e.prefix[i] = w.buf[start + i]!;
   e.prefixLength = len;
