@@ -18,7 +18,7 @@
 
 import * as fs from 'node:fs';
 import { AF, DIR, PF, TCP, echo, icmp, ipv4, ipv6, pcapFileHeader, pflogHeader, tcp, udp } from '../test/support/capture-builder.js';
-import { prng } from './lines.js';
+import { prng } from '../test/support/prng.js';
 import * as p from './payloads.js';
 
 /** pflogd's DEF_SNAPLEN: longer packets are cut, as in /var/log/pflog */

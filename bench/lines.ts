@@ -5,18 +5,8 @@
 // a few passed or outbound packets.
 
 import * as fs from 'node:fs';
+import { prng } from '../test/support/prng.js';
 
-/** mulberry32: small, fast, good enough to vary a benchmark's text. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCANNED_PORTS = [22, 23, 80, 443, 3389, 445, 6379, 8080, 5900, 1433, 3306, 25, 8443, 2375, 5432, 9200, 27017, 21, 110, 8888];
 const UDP_PORTS = [1900, 5060, 11211, 3478, 10001, 19132, 37810, 8728];

@@ -1,7 +1,8 @@
 // The long-running process: pidfile, log file, signals, and the capture
-// supervisor, wired together. In text-relay mode tcpdump prints each packet
-// and we stamp its lines; stdout and stderr go through separate stampers so a
-// partial line from one never mixes with the other.
+// supervisor, wired together. With the native decoder tcpdump writes a pcap
+// stream that we decode; in text-relay mode it prints each packet and we
+// stamp its lines. Its stderr is always relayed as text, through a stamper of
+// its own, so a partial line from one stream never mixes with the other.
 
 import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';

@@ -16,6 +16,7 @@
 // (SHB, IDB with if_tsresol, EPB, SPB), and the fuzz harness itself.
 
 import { PacketLines } from '../../src/format/packet-lines.js';
+import { pcapFileHeader } from './capture-builder.js';
 
 // ---------------------------------------------------------------------------
 // PRNG: sfc32 seeded through splitmix32. Fast, 32-bit, reproducible.
@@ -134,18 +135,7 @@ export interface PcapWriteOptions {
 }
 
 export function pcapHeader(o: PcapWriteOptions): Buffer {
-  const b = Buffer.alloc(24);
-  const le = o.littleEndian;
-  const u32 = (v: number, off: number) => (le ? b.writeUInt32LE(v >>> 0, off) : b.writeUInt32BE(v >>> 0, off));
-  const u16 = (v: number, off: number) => (le ? b.writeUInt16LE(v, off) : b.writeUInt16BE(v, off));
-  u32(o.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, 0);
-  u16(2, 4);
-  u16(4, 6);
-  u32(0, 8);
-  u32(0, 12);
-  u32(o.snaplen ?? 262144, 16);
-  u32(o.linktype ?? LINKTYPE_PFLOG, 20);
-  return b;
+  return pcapFileHeader({ littleEndian: o.littleEndian, nanosecond: o.nanosecond, linktype: o.linktype ?? LINKTYPE_PFLOG, snaplen: o.snaplen ?? 262144 });
 }
 
 export function pcapRecordHeader(r: CaptureRecord, o: PcapWriteOptions): Buffer {

@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineStamper, MAX_LINE_BYTES } from '../../src/format/stamp-lines.js';
+import { prng } from '../support/prng.js';
 
 const S = Buffer.from('S ', 'latin1');
 const str = (b: Buffer | null) => (b === null ? null : b.toString('latin1'));
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** tcpdump-style escaping, written out independently of src/format/escape.ts. */
 function esc(bytes: Uint8Array): string {
