@@ -5,7 +5,7 @@
 
 import type { Packet } from '../decode/packet.js';
 import { actionName, directionName, reasonName } from '../decode/pflog.js';
-import { tcpFlagString } from './tcpdump-text.js';
+import { tcpFlagString } from './tcp-text.js';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6' };
 
