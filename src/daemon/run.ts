@@ -8,6 +8,7 @@ import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
 import { PacketLines } from '../format/packet-lines.js';
+import { hostInterfaceNames } from '../capture/interface-names.js';
 import type { DaemonOptions } from '../cli/options.js';
 import { LineStamper } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
@@ -50,7 +51,8 @@ interface StdoutLines {
  * log; a stream that is not pcap at all is reported once per run.
  */
 function nativeLines(opts: DaemonOptions, event: (message: string) => void): StdoutLines {
-  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`));
+  const names = hostInterfaceNames();
+  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`), names);
   let lines = make();
   let reportedFatal = false;
   return {

@@ -3,6 +3,7 @@
 
 import { NetworkLayer, type IcmpMessage, type Packet, type Reusable, type TcpSegment, type UdpDatagram } from './packet.js';
 import { PflogHeader, decodePflog, familyOf } from './pflog.js';
+import { NflogHeader, decodeNflog, nflogFamily } from './nflog.js';
 import { decodeIpv4, decodeIpv6, type NetResult } from './ip.js';
 
 export const LINKTYPE_NULL = 0;
@@ -12,6 +13,7 @@ export const LINKTYPE_PFLOG = 117;
 export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_NFLOG = 239;
 
 export interface Frame {
   linktype: number;
@@ -41,8 +43,9 @@ function byFamily(family: 4 | 6 | 0, b: Uint8Array, off: number, end: number, wi
 /** A set of objects for decodeFrame to refill (see Reusable). */
 export function reusable(): Reusable {
   return {
-    packet: { tsSec: 0, tsUsec: 0, wireLength: 0, capturedLength: 0, pflog: null, net: null, problem: null },
+    packet: { tsSec: 0, tsUsec: 0, wireLength: 0, capturedLength: 0, pflog: null, nflog: null, net: null, problem: null },
     pflog: new PflogHeader(),
+    nflog: new NflogHeader(),
     net: new NetworkLayer(),
     tcp: { kind: 'tcp' } as TcpSegment,
     udp: { kind: 'udp' } as UdpDatagram,
@@ -62,6 +65,7 @@ export function decodeFrame(f: Frame, r?: Reusable): Packet {
   p.wireLength = f.wireLength;
   p.capturedLength = f.end - f.start;
   p.pflog = null;
+  p.nflog = null;
   p.net = null;
   p.problem = null;
   let res: NetResult;
@@ -78,6 +82,23 @@ export function decodeFrame(f: Frame, r?: Reusable): Packet {
       p.pflog = h;
       const hb = h.headerBytes;
       res = byFamily(familyOf(h.af), d, start + hb, end, f.wireLength - hb, `unknown address family ${h.af}, length ${f.wireLength - hb}`, r);
+      break;
+    }
+    case LINKTYPE_NFLOG: {
+      const h = decodeNflog(d, start, end, f.littleEndian, r?.nflog);
+      if (typeof h === 'string') {
+        p.problem = h;
+        return p;
+      }
+      p.nflog = h;
+      if (h.problem !== null || h.payloadOffset < 0) {
+        p.problem = h.problem ?? 'no packet';
+        return p;
+      }
+      const family = nflogFamily(h);
+      res = family === 0
+        ? byVersion(d, h.payloadOffset, h.payloadEnd, h.payloadLength, r)
+        : byFamily(family, d, h.payloadOffset, h.payloadEnd, h.payloadLength, '', r);
       break;
     }
     case LINKTYPE_RAW:

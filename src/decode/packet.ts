@@ -8,6 +8,7 @@
 // Packet refers to its frame's buffer: use it before the next frame arrives.
 
 import { ipv4ToString, ipv6ToString } from './address.js';
+import type { NflogHeader } from './nflog.js';
 import type { PflogHeader } from './pflog.js';
 
 export interface TcpSegment {
@@ -132,6 +133,7 @@ export interface Packet {
   wireLength: number;
   capturedLength: number;
   pflog: PflogHeader | null;
+  nflog: NflogHeader | null;
   net: NetworkLayer | null;
   /** why the network layer is missing or incomplete, as tcpdump would say it */
   problem: string | null;
@@ -146,6 +148,7 @@ export interface Packet {
 export interface Reusable {
   packet: Packet;
   pflog: PflogHeader;
+  nflog: NflogHeader;
   net: NetworkLayer;
   tcp: TcpSegment;
   udp: UdpDatagram;

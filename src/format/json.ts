@@ -6,6 +6,8 @@
 import type { Packet } from '../decode/packet.js';
 import { actionName, directionName, reasonName } from '../decode/pflog.js';
 import { tcpFlagString } from './tcp-text.js';
+import { escapeText } from './escape.js';
+import { nflogPrefix, type InterfaceNames } from './nflog-text.js';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6' };
 
@@ -30,10 +32,24 @@ export interface PacketJson {
   icmp_type: number | null;
   icmp_code: number | null;
   length: number;
+  /** NFLOG only: the log group and prefix, the input and output interfaces */
+  group: number | null;
+  prefix: string | null;
+  in_interface: string | null;
+  out_interface: string | null;
 }
 
-export function packetJson(p: Packet, time: string): PacketJson {
+function interfaceName(index: number | null, names: InterfaceNames | undefined): string | null {
+  if (index === null) return null;
+  const name = names?.(index) ?? null;
+  return name === null ? `if${index}` : escapeText(name);
+}
+
+export function packetJson(p: Packet, time: string, names?: InterfaceNames): PacketJson {
   const h = p.pflog;
+  const nf = p.nflog;
+  const inIf = nf ? interfaceName(nf.indev, names) : null;
+  const outIf = nf ? interfaceName(nf.outdev, names) : null;
   const n = p.net;
   const t = n?.transport ?? null;
   const hasPorts = t !== null && (t.kind === 'tcp' || t.kind === 'udp');
@@ -45,8 +61,8 @@ export function packetJson(p: Packet, time: string): PacketJson {
     ruleset: h && h.ruleset !== '' ? h.ruleset : null,
     reason: h ? (reasonName(h) ?? `unkn(${h.reason})`) : null,
     action: h ? actionName(h) : null,
-    direction: h ? directionName(h) : null,
-    interface: h ? h.ifname : null,
+    direction: h ? directionName(h) : nf ? (nf.indev !== null ? 'in' : nf.outdev !== null ? 'out' : null) : null,
+    interface: h ? h.ifname : (inIf ?? outIf),
     uid: h ? h.uid : null,
     ridentifier: h ? h.ridentifier : null,
     family: n ? (n.family === 4 ? 'inet' : 'inet6') : null,
@@ -58,6 +74,10 @@ export function packetJson(p: Packet, time: string): PacketJson {
     tcp_flags: t !== null && t.kind === 'tcp' && t.flags !== null ? tcpFlagString(t.flags) : null,
     icmp_type: isIcmp ? t.type : null,
     icmp_code: isIcmp ? t.code : null,
-    length: p.wireLength - (h ? h.headerBytes : 0),
+    length: nf ? nf.payloadLength : p.wireLength - (h ? h.headerBytes : 0),
+    group: nf ? nf.group : null,
+    prefix: nf ? nflogPrefix(nf) : null,
+    in_interface: inIf,
+    out_interface: outIf,
   };
 }

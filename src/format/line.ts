@@ -4,22 +4,23 @@
 import type { Packet } from '../decode/packet.js';
 import type { AsciiWriter } from './ascii-writer.js';
 import { packetJson } from './json.js';
+import type { InterfaceNames } from './nflog-text.js';
 import { writePacketText } from './tcpdump-text.js';
 import { formatStamp, writeStamp } from './timestamp.js';
 
 export type OutputFormat = 'text' | 'json';
 
 /** Appends the packet's line, newline included, to `w`. */
-export function writePacketLine(w: AsciiWriter, p: Packet, format: OutputFormat): void {
+export function writePacketLine(w: AsciiWriter, p: Packet, format: OutputFormat, names?: InterfaceNames): void {
   if (format === 'json') {
-    const json = JSON.stringify(packetJson(p, formatStamp(p.tsSec, p.tsUsec)));
+    const json = JSON.stringify(packetJson(p, formatStamp(p.tsSec, p.tsUsec), names));
     w.reserve(json.length + 1);
     w.str(json); // ASCII: the decoder escapes names, JSON.stringify the rest
   } else {
     w.reserve(64);
     writeStamp(w, p.tsSec, p.tsUsec);
     w.byte(0x20);
-    writePacketText(w, p);
+    writePacketText(w, p, names);
   }
   w.byte(0x0a);
 }

@@ -6,6 +6,7 @@ import { CaptureStreamDecoder, type CaptureStats } from '../decode/capture-strea
 import { decodeFrame, reusable, type Frame } from '../decode/frame.js';
 import { AsciiWriter } from './ascii-writer.js';
 import { writePacketLine, type OutputFormat } from './line.js';
+import type { InterfaceNames } from './nflog-text.js';
 
 export class PacketLines {
   private readonly decoder: CaptureStreamDecoder;
@@ -16,12 +17,14 @@ export class PacketLines {
   constructor(
     private readonly format: OutputFormat,
     onWarning: (message: string) => void,
+    /** names for NFLOG interface indexes (the daemon's host); none: "ifN" */
+    private readonly names?: InterfaceNames,
   ) {
     this.decoder = new CaptureStreamDecoder((f) => this.frame(f), onWarning);
   }
 
   private frame(f: Frame): void {
-    writePacketLine(this.out, decodeFrame(f, this.scratch), this.format);
+    writePacketLine(this.out, decodeFrame(f, this.scratch), this.format, this.names);
   }
 
   /** Whole lines for every complete record in the chunk, or null. */

@@ -12,6 +12,7 @@ import { ipv6ToString } from '../decode/address.js';
 import { AsciiWriter } from './ascii-writer.js';
 import { writeIcmp, writeIcmp6 } from './icmp-text.js';
 import { writePflog } from './pflog-text.js';
+import { writeNflog, type InterfaceNames } from './nflog-text.js';
 import { writeTcp } from './tcp-text.js';
 
 function writeUdp(w: AsciiWriter, u: UdpDatagram): void {
@@ -134,11 +135,12 @@ function writeNetwork(w: AsciiWriter, n: NetworkLayer): void {
 }
 
 /** Writes the line for a packet, without the stamp and without a newline. */
-export function writePacketText(w: AsciiWriter, p: Packet): void {
+export function writePacketText(w: AsciiWriter, p: Packet, names?: InterfaceNames): void {
   // The longest line: two escaped names (4 bytes per input byte), a full TCP
   // option list, IPv6 extension headers; 4 KiB is ample.
   w.reserve(4096);
   if (p.pflog !== null) writePflog(w, p.pflog);
+  else if (p.nflog !== null) writeNflog(w, p.nflog, names);
   if (p.net !== null) writeNetwork(w, p.net);
   if (p.problem !== null) {
     if (p.net !== null) w.byte(0x20);

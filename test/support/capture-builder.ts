@@ -306,3 +306,61 @@ export function pcapFile(frames: Buffer[], opts: PcapOptions & { startSec?: numb
   frames.forEach((f, i) => parts.push(pcapRecord(f, { sec: start + i, frac: 748353, littleEndian: opts.littleEndian ?? true })));
   return Buffer.concat(parts);
 }
+
+export interface NflogOptions {
+  /** 2 (IPv4) or 10 (IPv6) */
+  family?: number;
+  group?: number;
+  prefix?: string;
+  indev?: number;
+  outdev?: number;
+  physindev?: number;
+  uid?: number;
+  gid?: number;
+  /** ethertype for the packet-header TLV */
+  hwProtocol?: number;
+  mark?: number;
+  /** TLV lengths and types in the capturing host's order (the pcap file's) */
+  littleEndian?: boolean;
+  /** declared payload length, when the snaplen cut the packet */
+  payloadLength?: number;
+}
+
+/** An NFLOG frame (LINKTYPE_NFLOG) around an IP packet, TLVs as the kernel writes them. */
+export function nflogFrame(packet: Buffer, o: NflogOptions = {}): Buffer {
+  const le = o.littleEndian ?? true;
+  const tlv = (type: number, value: Buffer, declaredLength?: number): Buffer => {
+    const len = 4 + (declaredLength ?? value.length);
+    const h = Buffer.alloc(4);
+    if (le) {
+      h.writeUInt16LE(len, 0);
+      h.writeUInt16LE(type, 2);
+    } else {
+      h.writeUInt16BE(len, 0);
+      h.writeUInt16BE(type, 2);
+    }
+    const pad = Buffer.alloc((4 - (value.length % 4)) % 4);
+    return Buffer.concat([h, value, pad]);
+  };
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v >>> 0, 0);
+    return b;
+  };
+  const hdr = Buffer.alloc(4);
+  hdr[0] = o.family ?? 2;
+  hdr.writeUInt16BE(o.group ?? 1, 2);
+  const pkthdr = Buffer.alloc(4);
+  pkthdr.writeUInt16BE(o.hwProtocol ?? ((o.family ?? 2) === 10 ? 0x86dd : 0x0800), 0);
+  pkthdr[2] = 1; // NF_INET_LOCAL_IN
+  const parts = [hdr, tlv(1, pkthdr)];
+  if (o.mark !== undefined) parts.push(tlv(2, u32(o.mark)));
+  if (o.indev !== undefined) parts.push(tlv(4, u32(o.indev)));
+  if (o.outdev !== undefined) parts.push(tlv(5, u32(o.outdev)));
+  if (o.physindev !== undefined) parts.push(tlv(6, u32(o.physindev)));
+  if (o.uid !== undefined) parts.push(tlv(11, u32(o.uid)));
+  if (o.gid !== undefined) parts.push(tlv(14, u32(o.gid)));
+  if (o.prefix !== undefined) parts.push(tlv(10, Buffer.concat([Buffer.from(o.prefix, 'latin1'), Buffer.from([0])])));
+  parts.push(tlv(9, packet, o.payloadLength));
+  return Buffer.concat(parts);
+}
