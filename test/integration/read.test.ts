@@ -64,7 +64,7 @@ test('read --format json: one object per packet with the documented fields', () 
     time: '2023-04-30T23:48:13.748353+00:00', rule: 7, subrule: null, ruleset: null, reason: 'match', action: 'block',
     direction: 'in', interface: 'vtnet0', uid: null, ridentifier: null, family: 'inet', protocol: 'tcp',
     src: '203.0.113.77', dst: '198.51.100.10', src_port: 40000, dst_port: 21, tcp_flags: 'S', icmp_type: null, icmp_code: null,
-    length: 40,
+    length: 40, group: null, prefix: null, in_interface: null, out_interface: null,
   });
   const anchored = objs.find((o) => o.ruleset !== null)!;
   assert.equal(anchored.ruleset, 'scanners/web');
