@@ -91,6 +91,10 @@ export function decodeFrame(f: Frame, r?: Reusable): Packet {
         return p;
       }
       p.nflog = h;
+      if (h.tsSec >= 0) {
+        p.tsSec = h.tsSec;
+        p.tsUsec = h.tsUsec;
+      }
       if (h.problem !== null || h.payloadOffset < 0) {
         p.problem = h.problem ?? 'no packet';
         return p;

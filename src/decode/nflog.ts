@@ -51,6 +51,13 @@ export class NflogHeader {
   payloadOffset!: number;
   payloadEnd!: number;
   payloadLength!: number;
+  /**
+   * When the kernel logged the packet (TIMESTAMP TLV), or -1. Better than the
+   * capture record's time: libpcap stamps a batch of NFLOG messages when it
+   * receives it, up to a second after the packets were logged.
+   */
+  tsSec!: number;
+  tsUsec!: number;
   /** why the TLVs could not all be read (the header fields above still are) */
   problem!: string | null;
 }
@@ -80,6 +87,7 @@ export function decodeNflog(b: Uint8Array, off: number, end: number, hostLittleE
   h.indev = h.outdev = h.physindev = h.physoutdev = null;
   h.hwProtocol = h.hook = h.mark = h.uid = h.gid = null;
   h.payloadOffset = h.payloadEnd = h.payloadLength = -1;
+  h.tsSec = h.tsUsec = -1;
   h.problem = null;
   if (h.version !== 0) {
     h.problem = `nflog version ${h.version} (unknown)`;
@@ -116,6 +124,15 @@ export function decodeNflog(b: Uint8Array, off: number, end: number, hostLittleE
       } else if (vlen >= 4 && type === NFULA.MARK) h.mark = be32(b, v);
       else if (vlen >= 4 && type === NFULA.UID) h.uid = be32(b, v);
       else if (vlen >= 4 && type === NFULA.GID) h.gid = be32(b, v);
+      else if (vlen >= 16 && type === NFULA.TIMESTAMP) {
+        // two 64-bit big-endian numbers: seconds, microseconds
+        const sec = be32(b, v) * 4294967296 + be32(b, v + 4);
+        const usec = be32(b, v + 12);
+        if (be32(b, v + 8) === 0 && usec < 1000000 && sec > 0) {
+          h.tsSec = sec;
+          h.tsUsec = usec;
+        }
+      }
     }
     cp += (len + 3) & ~3;
   }

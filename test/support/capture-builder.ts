@@ -324,6 +324,8 @@ export interface NflogOptions {
   littleEndian?: boolean;
   /** declared payload length, when the snaplen cut the packet */
   payloadLength?: number;
+  /** the kernel's time for the packet (TIMESTAMP TLV) */
+  timestamp?: { sec: number; usec: number };
 }
 
 /** An NFLOG frame (LINKTYPE_NFLOG) around an IP packet, TLVs as the kernel writes them. */
@@ -361,6 +363,12 @@ export function nflogFrame(packet: Buffer, o: NflogOptions = {}): Buffer {
   if (o.uid !== undefined) parts.push(tlv(11, u32(o.uid)));
   if (o.gid !== undefined) parts.push(tlv(14, u32(o.gid)));
   if (o.prefix !== undefined) parts.push(tlv(10, Buffer.concat([Buffer.from(o.prefix, 'latin1'), Buffer.from([0])])));
+  if (o.timestamp !== undefined) {
+    const ts = Buffer.alloc(16);
+    ts.writeBigUInt64BE(BigInt(o.timestamp.sec), 0);
+    ts.writeBigUInt64BE(BigInt(o.timestamp.usec), 8);
+    parts.push(tlv(3, ts));
+  }
   parts.push(tlv(9, packet, o.payloadLength));
   return Buffer.concat(parts);
 }

@@ -75,3 +75,11 @@ test('nflog: malformed TLVs and missing payloads give one line saying so', () =>
   assert.deepEqual(lines([noPayload]), ['nflog 1 "": no packet']);
   assert.deepEqual(lines([Buffer.from([2, 0])]), [' [|nflog]']);
 });
+
+test('nflog: the kernel TIMESTAMP TLV, when present, is the stamp (libpcap stamps batches late)', () => {
+  const pl = new PacketLines('text', () => {});
+  const frames = [nflogFrame(SYN, { group: 1, indev: 1, timestamp: { sec: 1764094423, usec: 373353 } }), nflogFrame(SYN, { group: 1, indev: 1 })];
+  const out = pl.push(pcapFile(frames, { linktype: LINKTYPE_NFLOG, startSec: 1764094424 }))!.toString('latin1').split('\n');
+  assert.match(out[0]!, /^2025-11-25T18:13:43\.373353\+00:00 nflog 1 "" in on if1: /);
+  assert.match(out[1]!, /^2025-11-25T18:13:45\.748353\+00:00 nflog 1 "" in on if1: /, 'no TLV: the record time');
+});
