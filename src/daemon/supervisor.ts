@@ -115,6 +115,19 @@ export class Supervisor {
     this.child?.stdout?.resume();
   }
 
+  /** Sends a signal to the child; false (and an event saying why) if it could not be sent. */
+  private signal(child: ChildProcess, sig: NodeJS.Signals): boolean {
+    try {
+      process.kill(child.pid!, sig);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH') return true; // already gone: 'close' follows
+      this.o.event(`cannot send ${sig} to ${displayCommand(this.o.command, [])} (pid ${child.pid}): ${describeErrno(err)}`);
+      return false;
+    }
+  }
+
   /** TERM the child, KILL it if still there after killAfterMs; resolves once its output is drained. */
   async stop(): Promise<ExitInfo> {
     this.stopping = true;
@@ -126,8 +139,18 @@ export class Supervisor {
     const child = this.child;
     if (child) {
       this.resume(); // read whatever it still writes, so it can exit
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), this.o.killAfterMs ?? 2000);
+      const killAfter = this.o.killAfterMs ?? 2000;
+      this.signal(child, 'SIGTERM');
+      const killer = setTimeout(() => {
+        if (this.signal(child, 'SIGKILL')) return;
+        // Not even KILL could be sent (EPERM: no CAP_KILL once tcpdump runs as
+        // another user): say so and stop waiting; tcpdump dies on its next
+        // write to the closed pipe. Let go of its pipes so the process can end.
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        child.unref();
+        this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+      }, killAfter);
       const info = await this.finished;
       clearTimeout(killer);
       return info;

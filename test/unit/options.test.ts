@@ -181,3 +181,9 @@ test('usage text lists every flag', () => {
   for (const flag of DAEMON_FLAGS) assert.ok(DAEMON_USAGE.includes(flag), `${flag} missing from usage`);
   assert.match(DAEMON_USAGE, /^usage: pfasciilogd /);
 });
+
+test('an NFLOG interface with a filter expression is refused at start (libpcap cannot filter NFLOG)', () => {
+  assert.throws(() => parseDaemonArgs(['-i', 'nflog:1', 'tcp']), (e: unknown) => e instanceof UsageError && /nflog:1/.test(e.message));
+  assert.equal(parseDaemonArgs(['-i', 'nflog:1']).kind, 'daemon');
+  assert.equal(parseDaemonArgs(['-r', 'x.pcap', '-i', 'nflog:1', 'tcp']).kind, 'daemon', 'a capture file is filtered by tcpdump as usual');
+});
