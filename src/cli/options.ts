@@ -113,7 +113,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
   }
   if (o.decoder === 'tcpdump' && o.format === 'json') throw new UsageError('--format json needs --decoder native (tcpdump prints text)');
   o.expression = argv.slice(i).filter((s) => s !== '');
-  // libpcap cannot filter NFLOG ("link-layer type filtering not implemented"):
+  // libpcap has no filter support for the NFLOG link type (tcpdump refuses):
   // said now rather than by tcpdump failing and being restarted forever
   if (o.expression.length > 0 && o.readFile === undefined && /^nflog(:|$)/.test(o.interface)) {
     throw new UsageError(`a filter expression cannot be used with ${escapeText(o.interface)}: select packets with the nftables or iptables rule instead`);
