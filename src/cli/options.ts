@@ -16,6 +16,8 @@ export interface DaemonOptions {
   /** native: tcpdump only captures (-w -), we decode; tcpdump: tcpdump prints, we stamp */
   decoder: 'native' | 'tcpdump';
   format: 'text' | 'json';
+  /** seconds between asking tcpdump for its packet counters; 0: only at exit */
+  statsInterval: number;
 }
 
 export type ParsedCommand =
@@ -36,6 +38,7 @@ export const DAEMON_DEFAULTS: DaemonOptions = {
   expression: [],
   decoder: 'native',
   format: 'text',
+  statsInterval: 3600,
 };
 
 /** Short flags that take a value, and the long spellings that take one. */
@@ -49,6 +52,7 @@ const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
   '--tcpdump': 'tcpdump',
   '--decoder': 'decoder',
   '--format': 'format',
+  '--stats-interval': 'statsInterval',
 };
 
 const MAX_SNAPLEN = 262144;
@@ -63,6 +67,15 @@ function parseSnaplen(v: string): number {
 function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${flag}: expected ${choices.join(' or ')}, not '${escapeText(v)}'`);
   return v as T;
+}
+
+const MAX_STATS_INTERVAL = 7 * 86400;
+
+function parseSeconds(flag: string, v: string): number {
+  if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_STATS_INTERVAL) {
+    throw new UsageError(`${flag}: seconds from 0 to ${MAX_STATS_INTERVAL}, not '${escapeText(v)}'`);
+  }
+  return Number(v);
 }
 
 function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
@@ -108,6 +121,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     if (key === 'snaplen') o.snaplen = parseSnaplen(value);
     else if (key === 'decoder') o.decoder = parseChoice(flag, value, ['native', 'tcpdump'] as const);
     else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json'] as const);
+    else if (key === 'statsInterval') o.statsInterval = parseSeconds(flag, value);
     else if (key === 'readFile') o.readFile = value;
     else if (key !== 'expression') (o[key] as string) = value;
   }

@@ -1,7 +1,8 @@
 // The help text. The man page documents every flag listed here (a test checks).
 export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
                    [-s snaplen] [--tcpdump path] [-r capture-file]
-                   [--decoder native|tcpdump] [--format text|json] [expression]
+                   [--decoder native|tcpdump] [--format text|json]
+                   [--stats-interval seconds] [expression]
        pfasciilogd read [-F] [--format text|json] file ...
 
 Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
@@ -18,6 +19,9 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   --decoder tcpdump
                    let tcpdump print the lines, as the original tool did
   --format json    one JSON object per packet instead of text (native only)
+  --stats-interval seconds
+                   log tcpdump's packet counters (received, dropped by the
+                   kernel) this often (default 3600; 0: only at exit)
   -h, --help       show this help
   -V, --version    show the version
   expression       tcpdump filter expression, e.g. 'inbound and action block'
@@ -26,4 +30,4 @@ Signals: HUP or USR1 reopen the log file; TERM or INT stop.
 `;
 
 /** Every flag the help text lists, for the man page check. */
-export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '-h', '--help', '-V', '--version'];
+export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '--stats-interval', '-h', '--help', '-V', '--version'];

@@ -137,7 +137,11 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   process.on('SIGINT', onInt);
 
   supervisor.start();
+  // Drops are visible: tcpdump's counters every --stats-interval (and, as
+  // tcpdump prints them when it exits, at every exit).
+  const statsTimer = opts.statsInterval > 0 && opts.readFile === undefined ? setInterval(() => supervisor.requestStats(), opts.statsInterval * 1000) : null;
   const info = await supervisor.finished;
+  if (statsTimer) clearInterval(statsTimer);
 
   event('exiting');
   await log.close();

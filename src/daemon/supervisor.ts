@@ -8,6 +8,9 @@ import { Backoff } from './backoff.js';
 import { displayCommand } from '../capture/tcpdump-command.js';
 import { describeErrno } from '../util/sysexits.js';
 
+/** The signal tcpdump answers with its counters. */
+const STATS_SIGNAL: NodeJS.Signals = ['freebsd', 'openbsd', 'netbsd', 'darwin'].includes(process.platform) ? 'SIGINFO' : 'SIGUSR1';
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -102,6 +105,16 @@ export class Supervisor {
       this.restartTimer = null;
       if (!this.stopping) this.start();
     }, delay);
+  }
+
+  /**
+   * Asks tcpdump to print its packet counters (received, dropped by the
+   * kernel) on stderr, which is logged: SIGINFO on the BSDs, SIGUSR1 on Linux.
+   */
+  requestStats(): void {
+    const child = this.child;
+    if (child?.pid === undefined || this.stopping) return;
+    this.signal(child, STATS_SIGNAL);
   }
 
   /** Backpressure from the sink: stop reading tcpdump's stdout (the kernel drops, and counts). */

@@ -187,3 +187,15 @@ test('an NFLOG interface with a filter expression is refused at start (libpcap c
   assert.equal(parseDaemonArgs(['-i', 'nflog:1']).kind, 'daemon');
   assert.equal(parseDaemonArgs(['-r', 'x.pcap', '-i', 'nflog:1', 'tcp']).kind, 'daemon', 'a capture file is filtered by tcpdump as usual');
 });
+
+test('--stats-interval: seconds, 0 for only at exit, bad values refused', () => {
+  const o = (argv: string[]) => {
+    const r = parseDaemonArgs(argv);
+    assert.equal(r.kind, 'daemon');
+    return (r as { options: DaemonOptions }).options;
+  };
+  assert.equal(o([]).statsInterval, 3600);
+  assert.equal(o(['--stats-interval', '60']).statsInterval, 60);
+  assert.equal(o(['--stats-interval=0']).statsInterval, 0);
+  for (const bad of ['-1', '1.5', 'x', '99999999']) assert.throws(() => parseDaemonArgs(['--stats-interval', bad]), UsageError);
+});
