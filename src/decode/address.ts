@@ -6,15 +6,18 @@ export function ipv4ToString(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-export function ipv6ToString(b: Uint8Array, off: number): string {
-  const w = new Array<number>(8);
-  for (let i = 0; i < 8; i++) w[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
+/**
+ * The run of zero words that "::" replaces in an IPv6 address at b[off..):
+ * the longest run of two or more (the first of equal ones), as
+ * { base, length }, or null. Shared by the string and byte printers.
+ */
+export function ipv6ZeroRun(b: Uint8Array, off: number): { base: number; length: number } | null {
   let bestBase = -1;
   let bestLen = 0;
   let curBase = -1;
   let curLen = 0;
   for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) {
+    if (b[off + 2 * i] === 0 && b[off + 2 * i + 1] === 0) {
       if (curBase === -1) {
         curBase = i;
         curLen = 1;
@@ -31,20 +34,27 @@ export function ipv6ToString(b: Uint8Array, off: number): string {
     bestBase = curBase;
     bestLen = curLen;
   }
-  if (bestBase !== -1 && bestLen < 2) bestBase = -1;
+  return bestBase !== -1 && bestLen >= 2 ? { base: bestBase, length: bestLen } : null;
+}
+
+/** Whether the address ends in an IPv4 address tcpdump prints dotted (::a.b.c.d, ::ffff:a.b.c.d). */
+export function ipv6EmbedsIpv4(b: Uint8Array, off: number, run: { base: number; length: number } | null): boolean {
+  return run !== null && run.base === 0 && (run.length === 6 || (run.length === 5 && b[off + 10] === 0xff && b[off + 11] === 0xff));
+}
+
+export function ipv6ToString(b: Uint8Array, off: number): string {
+  const run = ipv6ZeroRun(b, off);
+  const embeds = ipv6EmbedsIpv4(b, off, run);
   let s = '';
   for (let i = 0; i < 8; i++) {
-    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) s += ':';
+    if (run !== null && i >= run.base && i < run.base + run.length) {
+      if (i === run.base) s += ':';
       continue;
     }
     if (i !== 0) s += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      s += ipv4ToString(b, off + 12);
-      break;
-    }
-    s += w[i]!.toString(16);
+    if (i === 6 && embeds) return s + ipv4ToString(b, off + 12);
+    s += ((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!).toString(16);
   }
-  if (bestBase !== -1 && bestBase + bestLen === 8) s += ':';
+  if (run !== null && run.base + run.length === 8) s += ':';
   return s;
 }

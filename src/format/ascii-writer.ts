@@ -3,6 +3,8 @@
 // path makes no intermediate strings: at a million packets a second, string
 // building and flattening was most of the cost.
 
+import { ipv6EmbedsIpv4, ipv6ZeroRun } from '../decode/address.js';
+
 /** The tens and units digit (as ASCII) of 0..99. */
 const TENS = new Uint8Array(100);
 const ONES = new Uint8Array(100);
@@ -10,6 +12,8 @@ for (let i = 0; i < 100; i++) {
   TENS[i] = 48 + Math.floor(i / 10);
   ONES[i] = 48 + (i % 10);
 }
+
+const HEX_DIGITS = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
 
 export class AsciiWriter {
   buf: Buffer;
@@ -81,6 +85,32 @@ export class AsciiWriter {
       b[p++] = ONES[v % 100]!;
     }
     this.pos = p;
+  }
+
+  /**
+   * An IPv6 address as tcpdump prints it (see decode/address.ts, whose
+   * ipv6ToString is the same algorithm for strings): longest run of two or
+   * more zero words compressed, ::a.b.c.d and ::ffff:a.b.c.d forms.
+   */
+  ipv6(src: Uint8Array, off: number): void {
+    const run = ipv6ZeroRun(src, off);
+    const embeds = ipv6EmbedsIpv4(src, off, run);
+    const b = this.buf;
+    for (let i = 0; i < 8; i++) {
+      if (run !== null && i >= run.base && i < run.base + run.length) {
+        if (i === run.base) b[this.pos++] = 0x3a;
+        continue;
+      }
+      if (i !== 0) b[this.pos++] = 0x3a;
+      if (i === 6 && embeds) {
+        this.ipv4(src, off + 12);
+        return;
+      }
+      // hex without leading zeros
+      const w = (src[off + 2 * i]! << 8) | src[off + 2 * i + 1]!;
+      for (let shift = 12; shift >= 0; shift -= 4) if (w >> shift || shift === 0) b[this.pos++] = HEX_DIGITS[(w >> shift) & 15]!;
+    }
+    if (run !== null && run.base + run.length === 8) b[this.pos++] = 0x3a;
   }
 
   /** Bytes prepared once (constant text), copied. */

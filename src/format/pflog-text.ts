@@ -16,8 +16,8 @@ interface PrefixEntry {
   /** header bytes 0..47 as 12 words, for a quick compare */
   words: Int32Array;
   headerLength: number;
+  /** the text, exactly */
   prefix: Uint8Array;
-  prefixLength: number;
 }
 
 const MAX_CACHED_RULES = 256;
@@ -54,11 +54,8 @@ function matches(e: PrefixEntry, h: PflogHeader): boolean {
 export function writePflog(w: AsciiWriter, h: PflogHeader): void {
   let e = prefixCache.get(h.rulenr);
   if (e !== undefined && matches(e, h)) {
-    const out = w.buf;
-    const p = e.prefix;
-    let o = w.pos;
-    for (let i = 0; i < e.prefixLength; i++) out[o++] = p[i]!;
-    w.pos = o;
+    w.buf.set(e.prefix, w.pos); // exactly the text: one memcpy
+    w.pos += e.prefix.length;
     return;
   }
   const start = w.pos;
@@ -68,15 +65,14 @@ export function writePflog(w: AsciiWriter, h: PflogHeader): void {
   if (n > 128 || len > 512) return; // odd headers, escaped names: not worth keeping
   if (e === undefined) {
     if (prefixCache.size >= MAX_CACHED_RULES) prefixCache.clear();
-    e = { header: new Uint8Array(128), words: new Int32Array(12), headerLength: 0, prefix: new Uint8Array(512), prefixLength: 0 };
+    e = { header: new Uint8Array(128), words: new Int32Array(12), headerLength: 0, prefix: new Uint8Array(0) };
     prefixCache.set(h.rulenr, e);
   }
   for (let i = 0; i < n; i++) e.header[i] = h.bytes[h.offset + i]!;
   const v = viewOf(h.bytes);
   for (let i = 0; i < 12; i++) e.words[i] = v.getInt32(h.offset + 4 * i, true);
   e.headerLength = n;
-  for (let i = 0; i < len; i++) e.prefix[i] = w.buf[start + i]!;
-  e.prefixLength = len;
+  e.prefix = new Uint8Array(w.buf.subarray(start, start + len)); // a copy of exactly the text (misses only)
 }
 
 function writePflogUncached(w: AsciiWriter, h: PflogHeader): void {

@@ -8,7 +8,6 @@
 // live beside this file: pflog-text, tcp-text, icmp-text.
 
 import type { NetworkLayer, Packet, Transport, UdpDatagram } from '../decode/packet.js';
-import { ipv6ToString } from '../decode/address.js';
 import { AsciiWriter } from './ascii-writer.js';
 import { writeIcmp, writeIcmp6 } from './icmp-text.js';
 import { writePflog } from './pflog-text.js';
@@ -58,7 +57,7 @@ const TRUNC: Record<number, string> = { 6: ' [|tcp]', 17: ' [|udp]', 1: ' [|icmp
 
 function writeAddress(w: AsciiWriter, n: NetworkLayer, off: number): void {
   if (n.family === 4) w.ipv4(n.bytes, off);
-  else w.str(ipv6ToString(n.bytes, off));
+  else w.ipv6(n.bytes, off);
 }
 
 /** "SRC > DST: " or, with ports, "SRC.SPORT > DST.DPORT: ". */
