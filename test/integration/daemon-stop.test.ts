@@ -3,21 +3,18 @@
 // user after -Z, so even root's TERM and KILL fail with EPERM. The daemon
 // must say so and still exit, not hang. Needs root and setpriv(1).
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
 
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 test('SIGTERM when tcpdump cannot be signalled (no CAP_KILL): logged, and the daemon still exits', async (t) => {
   if (process.getuid?.() !== 0) return unavailable(t, 'needs root to drop CAP_KILL and change user');

@@ -10,7 +10,7 @@
 //
 //   npm run build && node --test dist/test/integration/e2e-ban.test.js
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ADDR,
@@ -28,6 +28,7 @@ import {
   type Role,
   type Scene,
 } from '../support/netns.js';
+import { unavailable } from '../support/unavailable.js';
 
 const GROUP = 7;
 /** 20 closed ports: the firewall drops (and logs) a SYN to any of them. */
@@ -41,10 +42,6 @@ const PROBE_TIMEOUT_MS = 200;
 const STAMP = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d`;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 /** pfasciilogd's lines for SYNs from `src` to the server's closed ports, by destination port. */
 function synLines(scene: Scene, src: string, iface: string, dst: string): Map<number, string> {

@@ -5,7 +5,7 @@
 //
 //   npm run build && node --test dist/test/integration/fail2ban-filter.test.js
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ import {
   udp,
   type PflogOptions,
 } from '../support/capture-builder.js';
+import { unavailable } from '../support/unavailable.js';
 
 // Stamps are written in a zone with daylight saving time and fail2ban-regex
 // runs in another one (see F2B_TZ): a filter that ignored the stamp's UTC
@@ -67,11 +68,6 @@ function findTool(name: string): string | undefined {
   return undefined;
 }
 
-/** Tool missing: a failure under CI, a skip with the reason elsewhere. */
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 interface Run {
   status: number | null;

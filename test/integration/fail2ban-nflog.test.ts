@@ -4,7 +4,7 @@
 // parameter, and the multiset of banned addresses must be exactly the one
 // computed from the packets.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LINKTYPE_NFLOG, TCP, dnsQuery, echo, icmp, ipv4, ipv6, nflogFrame, pcapFile, tcp, udp } from '../support/capture-builder.js';
+import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const FILTER = join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
@@ -47,10 +48,6 @@ add('2001:db8::8', 'pf-block', ipv6({ src: '2001:db8::8', dst: D6, proto: 6, pay
 // a DNS name shaped like a log line: never decoded, never banned
 add('10.77.0.9', 'pf-block', ipv4({ src: '10.77.0.9', dst: D4, proto: 17, payload: udp(1, 53, dnsQuery(1, ['nflog 1 "pf-block" in on x: 6', '6', '6', '6'])) }), { indev: 3 });
 
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 test('fail2ban filter on NFLOG lines: modes and the prefix parameter', async (t) => {
   if (spawnSync('fail2ban-regex', ['--version']).error) return unavailable(t, 'fail2ban-regex not found');

@@ -18,6 +18,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, TEXT_RELAY, readText, parseLog, events } from '../support/daemon-harness.js';
+import { unavailable } from '../support/unavailable.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const UNIT = join(ROOT, 'etc/systemd/pfasciilogd.service');
@@ -42,11 +43,6 @@ function isMissing(r: SpawnSyncReturns<string>): boolean {
   return (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
-/** Skips the test (fails it when CI is set) for a missing tool or privilege. */
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason}; required when CI is set`);
-  t.skip(reason);
-}
 
 /** Runs a tool, or skips the test when it is not installed (fails instead in CI). */
 function tool(t: TestContext, cmd: string, args: string[], pkg: string, opts: { input?: string } = {}): SpawnSyncReturns<string> | null {

@@ -4,13 +4,14 @@
 // captured by the real tcpdump -i nflog:N, decoded by `pfasciilogd read`.
 // Needs root (namespaces, nftables); outside CI it skips without.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -30,10 +31,6 @@ function must(args: string[], input?: string): string {
   return r.stdout;
 }
 
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 test('real kernel NFLOG captures decode to one line per packet with group, prefix and interfaces', async (t) => {
   if (process.getuid?.() !== 0) return unavailable(t, 'needs root for network namespaces and nftables');

@@ -4,17 +4,14 @@
 // and resume by itself once a rotation frees the space, reporting the count
 // in the new file. Needs root (mount).
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Daemon, Sandbox, TEXT_RELAY, parseLog, readText, sleep, waitFor } from '../support/daemon-harness.js';
+import { unavailable } from '../support/unavailable.js';
 
-function unavailable(t: TestContext, reason: string): void {
-  if (process.env.CI) assert.fail(`${reason} (required when CI is set)`);
-  t.skip(reason);
-}
 
 const COUNT = 5000;
 
