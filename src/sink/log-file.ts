@@ -82,6 +82,9 @@ export class LogFile extends EventEmitter {
   droppedLines = 0;
   /** dropped lines not yet reported in the file itself */
   private unreportedDrops = 0;
+  /** the last write failed for lack of space: check for room before writing again */
+  private diskFull = false;
+  private diskFullError: NodeJS.ErrnoException | null = null;
   /** the drop report at the head of the batch being written: its count and length */
   private reportInBatch: { lines: number; bytes: number } | null = null;
   private lastDropReason = '';
@@ -169,17 +172,40 @@ export class LogFile extends EventEmitter {
       this.needDrain = false;
       this.emit('drain');
     }
+    if (this.diskFull && !this.fits(batch.length)) {
+      // Still full: drop the batch without writing. Trying would put part of
+      // a line in the file until the failure is seen and it is cut off
+      // again, and a reader (fail2ban) could read that half line meanwhile.
+      this.recoverFailedWrite(batch, 0, this.diskFullError!);
+      this.writing = false;
+      setImmediate(() => this.pump());
+      return;
+    }
     this.writeFrom(batch, 0);
+  }
+
+  /** Whether the file system has room for `bytes` more (and a block to spare). */
+  private fits(bytes: number): boolean {
+    try {
+      const st = fs.statfsSync(this.path);
+      return st.bavail * st.bsize >= bytes + st.bsize;
+    } catch {
+      return true; // cannot tell: try the write
+    }
   }
 
   private writeFrom(batch: Buffer, offset: number): void {
     fs.write(this.fd, batch, offset, batch.length - offset, null, (err, n) => {
       if (err) {
         this.recoverFailedWrite(batch, offset, err);
+        if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
+          this.diskFull = true;
+          this.diskFullError = err;
+        }
       } else if (offset + n < batch.length) {
         this.writeFrom(batch, offset + n); // short write: finish it
         return;
-      }
+      } else this.diskFull = false;
       this.reportInBatch = null;
       this.writing = false;
       this.pump();

@@ -24,10 +24,10 @@ test('a full disk: no partial line, drops counted and reported, writing resumes 
   if (mount.status !== 0) return unavailable(t, `cannot mount tmpfs: ${mount.stderr.trim()}`);
   const log = path.join(logs, 'pf.log');
   let daemon: Daemon | null = null;
-  t.after(() => {
+  t.after(async () => {
     daemon?.signal('SIGKILL');
     spawnSync('umount', ['-l', logs]);
-    fs.rmSync(box.dir, { recursive: true, force: true });
+    await box.cleanup(); // also kills a fake left behind
   });
   const fake = box.fake('numbered', { FAKE_COUNT: COUNT, FAKE_PER_TICK: 1 });
   daemon = new Daemon([...TEXT_RELAY, '-u', '', '--tcpdump', fake, '-f', log, '-p', box.pidfile]);
