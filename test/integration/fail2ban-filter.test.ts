@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatStamp } from '../../src/format/timestamp.js';
 import {
@@ -31,7 +31,7 @@ import {
   udp,
   type PflogOptions,
 } from '../support/capture-builder.js';
-import { unavailable } from '../support/unavailable.js';
+import { findTool, unavailable } from '../support/unavailable.js';
 
 // Stamps are written in a zone with daylight saving time and fail2ban-regex
 // runs in another one (see F2B_TZ): a filter that ignored the stamp's UTC
@@ -54,19 +54,6 @@ const OUT_FORMAT = '<ip>\t<time>\t<msg>';
 // ---------------------------------------------------------------------------
 // tools
 
-function findTool(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const d of [...dirs, '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 
 interface Run {

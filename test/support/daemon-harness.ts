@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../src/daemon/pidfile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/test/support
 export const MAIN_JS = path.resolve(here, '../../src/cli/main.js');
@@ -60,14 +61,7 @@ export function events(lines: LogLine[]): string[] {
   return lines.filter((l) => l.payload.startsWith('pfasciilogd: ')).map((l) => l.payload.slice('pfasciilogd: '.length));
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 const HAVE_PROC = fs.existsSync('/proc/self/cmdline');
 

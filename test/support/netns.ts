@@ -18,13 +18,15 @@
 // namespace and prints one JSON line: see `agentMain` at the end.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fail2banServer, fail2banBackend, type Backend } from './fail2ban-server.js';
+import { isAlive } from '../../src/daemon/pidfile.js';
+import { findTool } from './unavailable.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/support
 const AGENT_JS = join(here, 'netns.js');
@@ -88,28 +90,6 @@ function runAsync(argv: readonly string[], timeoutMs: number): Promise<RunResult
   });
 }
 
-export function findTool(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const d of [...dirs, '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin']) {
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // ---------------------------------------------------------------------------
 // namespaces
