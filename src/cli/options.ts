@@ -18,6 +18,10 @@ export interface DaemonOptions {
   format: 'text' | 'json';
   /** seconds between asking tcpdump for its packet counters; 0: only at exit */
   statsInterval: number;
+  /** --dedupe: seconds within which repeats of a (source, protocol, port) are not logged; 0: off */
+  dedupe: number;
+  /** --dedupe-max: (source, protocol, port) keys remembered at most */
+  dedupeMax: number;
 }
 
 export type ParsedCommand =
@@ -39,6 +43,8 @@ export const DAEMON_DEFAULTS: DaemonOptions = {
   decoder: 'native',
   format: 'text',
   statsInterval: 3600,
+  dedupe: 0,
+  dedupeMax: 100000,
 };
 
 /** Short flags that take a value, and the long spellings that take one. */
@@ -53,6 +59,8 @@ const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
   '--decoder': 'decoder',
   '--format': 'format',
   '--stats-interval': 'statsInterval',
+  '--dedupe': 'dedupe',
+  '--dedupe-max': 'dedupeMax',
 };
 
 const MAX_SNAPLEN = 262144;
@@ -69,13 +77,27 @@ function parseChoice<T extends string>(flag: string, v: string, choices: readonl
   return v as T;
 }
 
-const MAX_STATS_INTERVAL = 7 * 86400;
+const MAX_SECONDS = 7 * 86400;
 
-function parseSeconds(flag: string, v: string): number {
-  if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_STATS_INTERVAL) {
-    throw new UsageError(`${flag}: seconds from 0 to ${MAX_STATS_INTERVAL}, not '${escapeText(v)}'`);
+export function parseSeconds(flag: string, v: string): number {
+  if (!/^\d{1,6}$/.test(v) || Number(v) > MAX_SECONDS) {
+    throw new UsageError(`${flag}: seconds from 0 to ${MAX_SECONDS}, not '${escapeText(v)}'`);
   }
   return Number(v);
+}
+
+const MAX_DEDUPE_KEYS = 10_000_000;
+
+export function parseDedupeMax(flag: string, v: string): number {
+  if (!/^\d{1,8}$/.test(v) || Number(v) < 1 || Number(v) > MAX_DEDUPE_KEYS) {
+    throw new UsageError(`${flag}: a number of entries from 1 to ${MAX_DEDUPE_KEYS}, not '${escapeText(v)}'`);
+  }
+  return Number(v);
+}
+
+/** The checks --dedupe and --dedupe-max share between the daemon and `read`. */
+export function checkDedupe(o: { dedupe: number; dedupeMaxGiven: boolean }): void {
+  if (o.dedupeMaxGiven && o.dedupe === 0) throw new UsageError('--dedupe-max has no effect without --dedupe SECONDS');
 }
 
 function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
@@ -86,6 +108,7 @@ function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
 
 export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
   const o: DaemonOptions = { ...DAEMON_DEFAULTS, expression: [] };
+  let dedupeMaxGiven = false;
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -122,10 +145,18 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     else if (key === 'decoder') o.decoder = parseChoice(flag, value, ['native', 'tcpdump'] as const);
     else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json'] as const);
     else if (key === 'statsInterval') o.statsInterval = parseSeconds(flag, value);
+    else if (key === 'dedupe') o.dedupe = parseSeconds(flag, value);
+    else if (key === 'dedupeMax') {
+      o.dedupeMax = parseDedupeMax(flag, value);
+      dedupeMaxGiven = true;
+    }
     else if (key === 'readFile') o.readFile = value;
     else if (key !== 'expression') (o[key] as string) = value;
   }
   if (o.decoder === 'tcpdump' && o.format === 'json') throw new UsageError('--format json needs --decoder native (tcpdump prints text)');
+  // the key (source, protocol, port) comes from the decoded packet
+  if (o.decoder === 'tcpdump' && o.dedupe > 0) throw new UsageError('--dedupe needs --decoder native');
+  checkDedupe({ dedupe: o.dedupe, dedupeMaxGiven });
   o.expression = argv.slice(i).filter((s) => s !== '');
   // libpcap has no filter support for the NFLOG link type (tcpdump refuses):
   // said now rather than by tcpdump failing and being restarted forever

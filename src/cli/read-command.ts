@@ -8,18 +8,25 @@ import { escapeText } from '../format/escape.js';
 import type { OutputFormat } from '../format/line.js';
 import { PacketLines } from '../format/packet-lines.js';
 import { EX_DATAERR, EX_NOINPUT, EX_OK, describeErrno } from '../util/sysexits.js';
-import { UsageError } from './options.js';
+import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
+import { checkDedupe, DAEMON_DEFAULTS, parseDedupeMax, parseSeconds, UsageError } from './options.js';
 
 export interface ReadOptions {
   format: OutputFormat;
   follow: boolean;
   files: string[];
+  /** --dedupe seconds (0: off) and --dedupe-max, as for the daemon */
+  dedupe: number;
+  dedupeMax: number;
 }
 
-export const READ_USAGE = `usage: pfasciilogd read [--format text|json] [-F|--follow] file ...
+export const READ_USAGE = `usage: pfasciilogd read [--format text|json] [-F|--follow]
+                        [--dedupe seconds [--dedupe-max entries]] file ...
 
 Decode pflog (or any IPv4/IPv6) captures to stamped lines on stdout.
 '-' reads standard input. --follow waits for more data like tail -F.
+--dedupe writes one line per source, protocol and port per window of
+capture time; what it held back is reported on stderr at the end.
 `;
 
 export function parseFormat(v: string): OutputFormat {
@@ -27,22 +34,40 @@ export function parseFormat(v: string): OutputFormat {
   return v;
 }
 
+/** A flag's value: the next word, or what follows '=' in --flag=value. */
+function valueOf(argv: readonly string[], i: number, flag: string): [string, number] {
+  const a = argv[i]!;
+  if (a.startsWith(`${flag}=`)) return [a.slice(flag.length + 1), i];
+  if (i + 1 >= argv.length) throw new UsageError(`${flag} needs a value`);
+  return [argv[i + 1]!, i + 1];
+}
+
 export function parseReadArgs(argv: readonly string[]): ReadOptions | 'help' {
-  const o: ReadOptions = { format: 'text', follow: false, files: [] };
+  const o: ReadOptions = { format: 'text', follow: false, files: [], dedupe: 0, dedupeMax: DAEMON_DEFAULTS.dedupeMax };
+  let dedupeMaxGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    const flag = a.startsWith('--') ? a.split('=', 1)[0]! : a;
+    let v: string;
     if (a === '-h' || a === '--help') return 'help';
     if (a === '-F' || a === '--follow') o.follow = true;
-    else if (a === '--format') {
-      if (i + 1 >= argv.length) throw new UsageError('--format needs a value');
-      o.format = parseFormat(argv[++i]!);
-    } else if (a.startsWith('--format=')) o.format = parseFormat(a.slice(9));
-    else if (a === '--') {
+    else if (flag === '--format') {
+      [v, i] = valueOf(argv, i, flag);
+      o.format = parseFormat(v);
+    } else if (flag === '--dedupe') {
+      [v, i] = valueOf(argv, i, flag);
+      o.dedupe = parseSeconds(flag, v);
+    } else if (flag === '--dedupe-max') {
+      [v, i] = valueOf(argv, i, flag);
+      o.dedupeMax = parseDedupeMax(flag, v);
+      dedupeMaxGiven = true;
+    } else if (a === '--') {
       o.files.push(...argv.slice(i + 1));
       break;
     } else if (a.startsWith('-') && a !== '-') throw new UsageError(`read: unknown option ${escapeText(a)}`);
     else o.files.push(a);
   }
+  checkDedupe({ dedupe: o.dedupe, dedupeMaxGiven });
   if (o.files.length === 0) throw new UsageError('read: no capture file given');
   return o;
 }
@@ -58,6 +83,8 @@ export async function runRead(o: ReadOptions): Promise<number> {
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // one filter across the files: rotated captures are one stream of packets
+  const repeats = o.dedupe > 0 ? new RepeatFilter({ windowSeconds: o.dedupe, max: o.dedupeMax }) : null;
   for (const file of o.files) {
     let lines: PacketLines | null = null;
     const write = async (buf: Buffer | null) => {
@@ -71,7 +98,7 @@ export async function runRead(o: ReadOptions): Promise<number> {
         signal: stop.signal,
         onFile: () => {
           if (lines !== null) void write(lines.end());
-          lines = new PacketLines(o.format, (m) => warn(`${file}: ${m}`));
+          lines = new PacketLines(o.format, (m) => warn(`${file}: ${m}`), undefined, repeats);
         },
         onChunk: async (chunk) => {
           const l = lines!;
@@ -101,5 +128,7 @@ export async function runRead(o: ReadOptions): Promise<number> {
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  const summary = repeats?.takeSummary();
+  if (summary) warn(summaryText(summary));
   return status;
 }

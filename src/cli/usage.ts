@@ -2,7 +2,8 @@
 export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
                    [-s snaplen] [--tcpdump path] [-r capture-file]
                    [--decoder native|tcpdump] [--format text|json]
-                   [--stats-interval seconds] [expression]
+                   [--stats-interval seconds]
+                   [--dedupe seconds [--dedupe-max entries]] [expression]
        pfasciilogd read [-F] [--format text|json] file ...
 
 Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
@@ -22,6 +23,11 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   --stats-interval seconds
                    log tcpdump's packet counters (received, dropped by the
                    kernel) this often (default 3600; 0: only at exit)
+  --dedupe seconds write at most one line per source address, protocol and
+                   destination port (ICMP type) in this many seconds, so that
+                   fail2ban's maxretry counts ports probed (default 0: off)
+  --dedupe-max entries
+                   source/protocol/port entries remembered (default 100000)
   -h, --help       show this help
   -V, --version    show the version
   expression       tcpdump filter expression, e.g. 'inbound and action block'
@@ -30,4 +36,4 @@ Signals: HUP or USR1 reopen the log file; TERM or INT stop.
 `;
 
 /** Every flag the help text lists, for the man page check. */
-export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '--stats-interval', '-h', '--help', '-V', '--version'];
+export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '--stats-interval', '--dedupe', '--dedupe-max', '-h', '--help', '-V', '--version'];

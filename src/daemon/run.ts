@@ -8,6 +8,7 @@ import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
 import { PacketLines } from '../format/packet-lines.js';
+import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { hostInterfaceNames } from '../capture/interface-names.js';
 import type { DaemonOptions } from '../cli/options.js';
 import { LineStamper } from '../format/stamp-lines.js';
@@ -50,9 +51,10 @@ interface StdoutLines {
  * Lines carry the packet's capture time. Corrupt records are reported in the
  * log; a stream that is not pcap at all is reported once per run.
  */
-function nativeLines(opts: DaemonOptions, event: (message: string) => void): StdoutLines {
+function nativeLines(opts: DaemonOptions, event: (message: string) => void, repeats: RepeatFilter | null): StdoutLines {
   const names = hostInterfaceNames();
-  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`), names);
+  // one repeat filter for all runs: a restart of tcpdump is not a new window
+  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`), names, repeats);
   let lines = make();
   let reportedFatal = false;
   return {
@@ -89,7 +91,12 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   log.onReopened = () => eventLine('log reopened');
   const event = (message: string) => log.write(eventLine(message));
 
-  const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event) : new LineStamper();
+  const repeats = opts.dedupe > 0 ? new RepeatFilter({ windowSeconds: opts.dedupe, max: opts.dedupeMax }) : null;
+  const reportRepeats = () => {
+    const s = repeats?.takeSummary();
+    if (s) event(summaryText(s));
+  };
+  const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
   const stderrLines = new LineStamper();
   const supervisor = new Supervisor({
     command: opts.tcpdump,
@@ -140,8 +147,12 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   // Drops are visible: tcpdump's counters every --stats-interval (and, as
   // tcpdump prints them when it exits, at every exit).
   const statsTimer = opts.statsInterval > 0 && opts.readFile === undefined ? setInterval(() => supervisor.requestStats(), opts.statsInterval * 1000) : null;
+  // What --dedupe held back, once a window (and at exit): a line the filter cannot match.
+  const repeatsTimer = repeats !== null ? setInterval(reportRepeats, opts.dedupe * 1000) : null;
   const info = await supervisor.finished;
   if (statsTimer) clearInterval(statsTimer);
+  if (repeatsTimer) clearInterval(repeatsTimer);
+  reportRepeats();
 
   event('exiting');
   await log.close();

@@ -4,6 +4,7 @@
 
 import { CaptureStreamDecoder, type CaptureStats } from '../decode/capture-stream.js';
 import { decodeFrame, reusable, type Frame } from '../decode/frame.js';
+import type { RepeatFilter } from '../dedupe/repeat-filter.js';
 import { AsciiWriter } from './ascii-writer.js';
 import { writePacketLine, type OutputFormat } from './line.js';
 import type { InterfaceNames } from './nflog-text.js';
@@ -19,12 +20,16 @@ export class PacketLines {
     onWarning: (message: string) => void,
     /** names for NFLOG interface indexes (the daemon's host); none: "ifN" */
     private readonly names?: InterfaceNames,
+    /** --dedupe: drops repeats of a (source, protocol, port) within its window */
+    private readonly repeats: RepeatFilter | null = null,
   ) {
     this.decoder = new CaptureStreamDecoder((f) => this.frame(f), onWarning);
   }
 
   private frame(f: Frame): void {
-    writePacketLine(this.out, decodeFrame(f, this.scratch), this.format, this.names);
+    const p = decodeFrame(f, this.scratch);
+    if (this.repeats !== null && !this.repeats.admit(p)) return;
+    writePacketLine(this.out, p, this.format, this.names);
   }
 
   /** Whole lines for every complete record in the chunk, or null. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoFrames } from '../support/demo-capture.js';
 import { pcapFile, pcapFileHeader, pcapRecord } from '../support/capture-builder.js';
+import { interleave, oneport, probeCapture, scan, type Probe } from '../support/scan-capture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
@@ -21,7 +22,7 @@ function tmpdir(): string {
 }
 
 function read(args: string[], input?: Buffer) {
-  const r = spawnSync(process.execPath, [MAIN, 'read', ...args], { env: ENV, input, encoding: 'latin1', timeout: 20000 });
+  const r = spawnSync(process.execPath, [MAIN, 'read', ...args], { env: ENV, input, encoding: 'latin1', timeout: 20000, maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.split('\n').filter((l) => l !== '') };
 }
 
@@ -162,6 +163,41 @@ test('daemon with the native decoder on a capture file writes the same lines as 
     assert.deepEqual(packets, read([file]).lines);
     assert.ok(logged.some((l) => / pfasciilogd: starting tcpdump -U -w - -r /.test(l)), 'tcpdump only captures');
     assert.ok(!fs.existsSync(path.join(dir, 'pid')), 'pidfile removed');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('read --dedupe: one line per source and port across files, a summary on stderr, and the memory bound under a flood from 10,000 sources', () => {
+  const dir = tmpdir();
+  try {
+    const a = path.join(dir, 'a.pcap');
+    const b = path.join(dir, 'b.pcap');
+    fs.writeFileSync(a, probeCapture(interleave(scan('203.0.113.7', 20, 2, 1000), oneport('198.51.100.9', 443, 100, 1000))));
+    fs.writeFileSync(b, probeCapture(oneport('198.51.100.9', 443, 100, 1100)));
+    const r = read(['--dedupe', '600', a, b]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.lines.length, 21);
+    assert.equal(r.stderr, 'pfasciilogd: dedupe: 219 repeated packets not logged (21 source/port pairs; most from 198.51.100.9 tcp/443 (199)); 0 pairs forgotten early, 21 of 100000 remembered, window 600 s\n');
+    assert.equal(read(['--dedupe=30', a, b]).lines.length, 20 + 1 + 1, 'capture time: the second file starts a new 30-s window for the client');
+
+    // 10,000 sources, 3 ports each, twice over: 60,000 packets, 30,000 keys, 1,000 remembered
+    const probes: Probe[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10_000; i++) for (let p = 0; p < 3; p++) probes.push({ src: `10.${(i >> 8) & 255}.${i & 255}.9`, dport: 1000 + p, time: 2000 + round * 100 + i * 0.001 });
+    }
+    const flood = path.join(dir, 'flood.pcap');
+    fs.writeFileSync(flood, probeCapture(probes));
+    const f = read(['--dedupe', '600', '--dedupe-max', '1000', flood]);
+    assert.equal(f.status, 0, f.stderr);
+    assert.equal(f.lines.length, 60_000, 'with only 1,000 remembered, every key is forgotten before it comes round again');
+    assert.match(f.stderr, / 0 repeated packets not logged .* 59000 pairs forgotten early, 1000 of 1000 remembered/);
+    const g = read(['--dedupe', '600', '--dedupe-max', '30000', flood]);
+    assert.equal(g.lines.length, 30_000);
+    assert.match(g.stderr, / 30000 repeated packets not logged .* 0 pairs forgotten early, 30000 of 30000 remembered/);
+
+    assert.equal(read(['--dedupe-max', '10', a]).status, 64);
+    assert.equal(read(['--dedupe', 'soon', a]).status, 64);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

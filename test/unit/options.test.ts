@@ -199,3 +199,16 @@ test('--stats-interval: seconds, 0 for only at exit, bad values refused', () => 
   assert.equal(o(['--stats-interval=0']).statsInterval, 0);
   for (const bad of ['-1', '1.5', 'x', '99999999']) assert.throws(() => parseDaemonArgs(['--stats-interval', bad]), UsageError);
 });
+
+test('--dedupe and --dedupe-max: off by default, bounded, native decoder only', () => {
+  assert.deepEqual([opts([]).dedupe, opts([]).dedupeMax], [0, 100000]);
+  const o = opts(['--dedupe', '600', '--dedupe-max=5000']);
+  assert.deepEqual([o.dedupe, o.dedupeMax], [600, 5000]);
+  usageError(['--dedupe', 'x'], /^--dedupe: seconds from 0 to 604800, not 'x'$/);
+  usageError(['--dedupe', '-1'], /^--dedupe: seconds/);
+  usageError(['--dedupe', '600', '--dedupe-max', '0'], /^--dedupe-max: a number of entries from 1 to 10000000, not '0'$/);
+  usageError(['--dedupe', '600', '--dedupe-max', '10000001'], /^--dedupe-max: /);
+  usageError(['--dedupe-max', '5'], /^--dedupe-max has no effect without --dedupe SECONDS$/);
+  usageError(['--decoder', 'tcpdump', '--dedupe', '60'], /^--dedupe needs --decoder native$/);
+  assert.equal(opts(['--decoder', 'tcpdump', '--dedupe', '0']).dedupe, 0);
+});
