@@ -1,7 +1,9 @@
-// `npm run bench [-- --only relay|decode] [--lines N] [--repeat N] [--keep]`:
+// `npm run bench [-- --only relay|decode|dedupe] [--lines N] [--repeat N] [--keep]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: a
-// generated pflog capture through tcpdump -r and pfasciilogd read). --lines
+// generated pflog capture through tcpdump -r and pfasciilogd read), then the
+// dedupe bench (bench/dedupe.ts: a flood capture through read with and
+// without --dedupe, and fail2ban-regex; at most 1,000,000 packets). --lines
 // is the number of lines relayed and of packets decoded; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS;
 // --keep leaves the scratch directories in place.
@@ -14,10 +16,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDecodeBench } from './decode.js';
+import { runDedupeBench } from './dedupe.js';
 import { runRelayBench } from './relay.js';
 
 const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const BENCHES = ['relay', 'decode'] as const;
+const BENCHES = ['relay', 'decode', 'dedupe'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -28,7 +31,7 @@ interface Options {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode] [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe] [--lines N] [--repeat N] [--keep]]\n`);
   process.exit(2);
 }
 
@@ -48,7 +51,7 @@ function options(): Options {
     usage((err as Error).message);
   }
   const only = values.only ?? null;
-  if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: relay or decode, not '${only}'`);
+  if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: ${BENCHES.join(', ')}, not '${only}'`);
   return {
     lines: positive('--lines', values.lines, '1000000', 9),
     repeat: positive('--repeat', values.repeat, '1', 2),
@@ -78,7 +81,9 @@ async function main(): Promise<number> {
     const passed =
       bench === 'relay'
         ? await inScratch(bench, keep, (dir) => runRelayBench({ lines, repeat, keep, dir }))
-        : await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }));
+        : bench === 'decode'
+          ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }))
+          : await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;
