@@ -6,6 +6,7 @@
 
 import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
+import { Reaper } from './reaper.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
@@ -98,6 +99,8 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   };
   const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
   const stderrLines = new LineStamper();
+  // a live capture must not outlive a killed daemon (a capture file ends by itself)
+  const reaper = opts.readFile === undefined ? new Reaper(event) : null;
   const supervisor = new Supervisor({
     command: opts.tcpdump,
     argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
@@ -114,11 +117,15 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
       if (out !== null) log.write(out);
     },
     onRunEnd() {
+      reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
       for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
     },
     onRunStart() {
       stdoutLines.reset();
+    },
+    onSpawn(pid) {
+      reaper?.hold(pid);
     },
     event,
   });
@@ -154,6 +161,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   if (repeatsTimer) clearInterval(repeatsTimer);
   reportRepeats();
 
+  reaper?.close();
   event('exiting');
   await log.close();
   releasePidfile(opts.pidFile);

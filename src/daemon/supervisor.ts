@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   onRunEnd(): void;
   /** called before each run starts */
   onRunStart?(): void;
+  /** the child of this run has been spawned as `pid` */
+  onSpawn?(pid: number): void;
   event(message: string): void;
 }
 
@@ -73,6 +75,7 @@ export class Supervisor {
       return;
     }
     this.child = child;
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     child.stdout!.on('data', (chunk: Buffer) => o.onStdout(chunk));
     child.stderr!.on('data', (chunk: Buffer) => o.onStderr(chunk));
     if (this.paused) child.stdout!.pause();
