@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAIN_JS, waitFor } from '../support/daemon-harness.js';
+import { MAIN_JS, Sandbox, waitFor } from '../support/daemon-harness.js';
 import { Fail2banServer, fail2banBackend } from '../support/fail2ban-server.js';
 import { interleave, oneport, probeCapture, scan } from '../support/scan-capture.js';
 import { findTool, unavailable } from '../support/unavailable.js';
@@ -91,4 +91,23 @@ test('with --dedupe and the scan preset, a 20-port scan is banned and a client r
   assert.deepEqual(await bansOf(path.join(dir, 'f2b-dedupe'), deduped, [SCANNER]), [SCANNER]);
   // control: counting packets, the client is banned too
   assert.deepEqual(await bansOf(path.join(dir, 'f2b-plain'), plain, [SCANNER, CLIENT]), [CLIENT, SCANNER]);
+});
+
+test('the live daemon reports what --dedupe held back once a window, and again at exit only if there is more', { timeout: 30_000 }, async (t) => {
+  const sb = new Sandbox('dedupe');
+  t.after(() => sb.cleanup());
+  const capture = sb.path('repeats.pcap');
+  fs.writeFileSync(capture, probeCapture(oneport(CLIENT, 443, 20, 1000)));
+  // a tcpdump that writes a pcap stream and then waits, as on a quiet interface
+  const tcpdump = sb.script('tcpdump-pcap', `cat '${capture}'\nexec sleep 600`);
+  const d = sb.start(['-u', '', '--tcpdump', tcpdump, '--dedupe', '1']);
+  const lines = await sb.waitForLine(/^pfasciilogd: dedupe: /, 5000);
+  assert.equal(lines.filter((l) => / block in on em0: /.test(l.payload)).length, 1);
+  assert.deepEqual(lines.filter((l) => /^pfasciilogd: dedupe: /.test(l.payload)).map((l) => l.payload), [
+    'pfasciilogd: dedupe: 19 repeated packets not logged (1 source/port pairs; most from 198.51.100.9 tcp/443 (19)); 0 pairs forgotten early, 1 of 100000 remembered, window 1 s',
+  ]);
+  await new Promise((r) => setTimeout(r, 1500)); // another window: nothing new to say
+  d.signal('SIGTERM');
+  assert.deepEqual(await d.waitExit(5000), { code: 0, signal: null });
+  assert.equal(sb.lines().filter((l) => /^pfasciilogd: dedupe: /.test(l.payload)).length, 1);
 });
