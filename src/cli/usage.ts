@@ -4,7 +4,7 @@ export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile
                    [--decoder native|tcpdump] [--format text|json]
                    [--stats-interval seconds]
                    [--dedupe seconds [--dedupe-max entries]] [expression]
-       pfasciilogd read [-F] [--format text|json] file ...
+       pfasciilogd read [-F] [--format text|json] [--dedupe seconds] file ...
 
 Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
 
