@@ -1,0 +1,214 @@
+// `pfasciilogd check` on this machine: the built CLI with the real tcpdump,
+// id and fail2ban-regex. An all-good setup in a temporary directory exits 0
+// with only ok and skip lines; each broken piece gives a problem line with its
+// fix and exit status 1. pfctl and nft are stand-ins on PATH (shell scripts
+// that print a listing), since this host has no pf and the nftables ruleset
+// is not ours to change.
+//
+//   npm run build && node --test dist/test/integration/check.test.js
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findTool, unavailable } from '../support/unavailable.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const FILTER = path.join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
+const DEMO = path.join(ROOT, 'demo/pflog.pcap');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { env: { ...env, TZ: 'UTC' }, encoding: 'latin1', timeout: 120_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.split('\n').filter((l) => l !== '') };
+}
+
+function line(r: Run, pattern: RegExp): string {
+  const found = r.lines.find((l) => pattern.test(l));
+  assert.ok(found, `no line matches ${pattern}:\n${r.stdout}${r.stderr}`);
+  return found;
+}
+
+function executable(file: string, text: string): void {
+  fs.writeFileSync(file, text, { mode: 0o755 });
+}
+
+test('pfasciilogd check with the real tools', async (t) => {
+  if (process.platform !== 'linux') {
+    unavailable(t, 'these cases are written for Linux (lo, /sys/class/net)');
+    return;
+  }
+  for (const tool of ['tcpdump', 'fail2ban-regex', 'id']) {
+    if (!findTool(tool)) {
+      unavailable(t, `${tool} not found`);
+      return;
+    }
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pfasciilogd-check-'));
+  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  // a log as the daemon writes it: the demo capture's lines
+  const log = path.join(tmp, 'pf.log');
+  const rd = cli(['read', DEMO]);
+  assert.equal(rd.status, 0, rd.stderr);
+  const inbound = rd.lines.filter((l) => / block in on /.test(l)).length;
+  assert.ok(inbound > 5 && inbound < rd.lines.length, 'the demo has inbound blocks and other lines');
+  fs.writeFileSync(log, rd.stdout);
+  const pid = path.join(tmp, 'pfasciilogd.pid');
+  const me = os.userInfo().username;
+  // the daemon's flags for this setup; the tools are found on PATH
+  const good = ['check', '-i', 'lo', '-f', log, '-p', pid, '-u', me, '--filter', FILTER];
+  // PATH without any pfctl or nft stand-in: the pf check is a skip here
+  const plainEnv = { ...process.env };
+
+  await t.test('all good: every line ok or skip, exit 0', () => {
+    const r = cli(good, plainEnv);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr, '');
+    for (const l of r.lines) assert.match(l, /^(ok {7}|skip {5})\S/, l);
+    assert.match(line(r, /^ok {7}tcpdump: /), /^ok {7}tcpdump: \/\S+tcpdump, tcpdump version \d+\.\d+\S* \(libpcap \d/);
+    line(r, new RegExp(`^ok {7}user ${me}: exists \\(uid \\d+\\)`));
+    line(r, /^ok {7}interface lo: exists \(\/sys\/class\/net\/lo\)$/);
+    line(r, /^ok {7}log file .*pf\.log: regular file, \d+ bytes, writable$/);
+    line(r, /^ok {7}pidfile .*pfasciilogd\.pid: does not exist yet/);
+    line(r, /^ok {7}fail2ban filter .*pfasciilogd\.conf: present$/);
+    line(r, new RegExp(`^ok {7}fail2ban-regex: ${inbound} of ${inbound} inbound block lines in the last ${rd.lines.length} lines of .*pf\\.log match the filter$`));
+    if (!findTool('pfctl')) line(r, /^skip {5}pf ruleset: pfctl not found/);
+    line(r, /^skip {5}nftables: lo is not an NFLOG group/);
+    for (const l of r.lines) assert.match(l, /^[\x20-\x7e]+$/);
+  });
+
+  await t.test('--lines: only the last lines are tried', () => {
+    const r = cli([...good, '--lines', '3'], plainEnv);
+    assert.equal(r.status, 0, r.stdout);
+    line(r, /^ok {7}fail2ban-regex: \d of \d inbound block lines in the last 3 lines of /);
+  });
+
+  /** A run with one thing broken: exit 1 and a problem line matching `pattern`. */
+  function broken(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = plainEnv): string {
+    const r = cli(args, env);
+    assert.equal(r.status, 1, `exit status 1 expected:\n${r.stdout}${r.stderr}`);
+    const l = line(r, pattern);
+    assert.match(l, /^problem  /);
+    assert.match(l, /; \S/, 'a problem line says the fix after the finding');
+    return l;
+  }
+
+  const set = (flag: string, value: string) => {
+    const a = [...good];
+    a[a.indexOf(flag) + 1] = value;
+    return a;
+  };
+
+  await t.test('an interface that does not exist', () => {
+    const l = broken(set('-i', 'pfa-nosuch0'), /^problem  interface pfa-nosuch0: not found \(this host has .*lo/);
+    assert.match(l, /pass -i with one of them, or -i nflog:N/);
+    const pflog = broken(set('-i', 'pflog0'), /^problem  interface pflog0: /);
+    assert.match(pflog, /Linux does not have; pass -i nflog:N/);
+  });
+
+  await t.test('a log directory that does not exist; one that is a file (root can write anywhere else)', () => {
+    const missing = path.join(tmp, 'no-such-dir', 'pf.log');
+    const l = broken(set('-f', missing), /^problem  log file .*no-such-dir\/pf\.log: directory .*no-such-dir does not exist/);
+    assert.match(l, /create it \(mkdir -p .*no-such-dir\), or pass -f/);
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, '');
+    broken(set('-f', path.join(file, 'pf.log')), /^problem  log file .*a-file\/pf\.log: .*a-file is a file, not a directory; pass -f/);
+    broken(set('-p', path.join(file, 'p.pid')), /^problem  pidfile .*a-file\/p\.pid: .*a-file is a file, not a directory; pass -p/);
+  });
+
+  await t.test('a symbolic link at the log path', () => {
+    const link = path.join(tmp, 'link.log');
+    fs.symlinkSync(log, link);
+    const l = broken(set('-f', link), /^problem  log file .*link\.log: a symbolic link to .*pf\.log, which the daemon refuses to write through/);
+    assert.match(l, /rm .*link\.log/);
+  });
+
+  await t.test('a filter that does not match the log', () => {
+    const other = path.join(tmp, 'other.conf');
+    fs.writeFileSync(other, '[Definition]\nfailregex = ^ rule \\S+ block out on \\S+: <ADDR>\n');
+    const l = broken(set('--filter', other), new RegExp(`^problem  fail2ban-regex: none of the ${inbound} inbound block lines in the last \\d+ lines of .*pf\\.log match the filter: the filter and the log disagree`));
+    assert.match(l, /install the filter shipped with this pfasciilogd \(cp .*etc\/fail2ban\/filter\.d\/pfasciilogd\.conf /);
+    // a path fail2ban-regex would take for a regex: copied, and still the real verdict
+    const spaced = path.join(tmp, 'with space');
+    fs.mkdirSync(spaced);
+    fs.copyFileSync(other, path.join(spaced, 'pfasciilogd.conf'));
+    broken(set('--filter', path.join(spaced, 'pfasciilogd.conf')), /^problem  fail2ban-regex: none of the /);
+    fs.copyFileSync(FILTER, path.join(spaced, 'pfasciilogd.conf'));
+    const r = cli(set('--filter', path.join(spaced, 'pfasciilogd.conf')), plainEnv);
+    assert.equal(r.status, 0, r.stdout);
+  });
+
+  await t.test('no filter; a log in JSON; an empty log', () => {
+    broken(set('--filter', path.join(tmp, 'absent.conf')), /^problem  fail2ban filter .*absent\.conf: no such file; pass --filter/);
+    const json = path.join(tmp, 'json.log');
+    const rj = cli(['read', '--format', 'json', DEMO]);
+    fs.writeFileSync(json, rj.stdout);
+    broken(set('-f', json), /^problem  fail2ban-regex: the last \d+ lines of .*json\.log are JSON objects \(--format json\).*; run the daemon without --format json/);
+    const empty = path.join(tmp, 'empty.log');
+    fs.writeFileSync(empty, '');
+    const r = cli(set('-f', empty), plainEnv);
+    assert.equal(r.status, 0, r.stdout);
+    line(r, /^skip {5}fail2ban-regex: the last 0 lines of .*empty\.log hold no packet lines/);
+  });
+
+  await t.test('tcpdump and user missing', () => {
+    broken(['check', '--tcpdump', path.join(tmp, 'no-tcpdump'), ...good.slice(1)], /^problem  tcpdump: .*no-tcpdump is not an executable file; /);
+    broken(set('-u', 'pfa-no-such-user'), /^problem  user pfa-no-such-user: no such user .*; create it, or pass -u/);
+  });
+
+  await t.test('pf host (pfctl stand-in): anchor before, after, pfctl failing', () => {
+    const bin = path.join(tmp, 'bin');
+    fs.mkdirSync(bin);
+    const rules = path.join(tmp, 'rules');
+    executable(path.join(bin, 'pfctl'), `#!/bin/sh\n[ "$1" = "-sr" ] || exit 2\nif [ -s '${rules}.err' ]; then cat '${rules}.err' >&2; exit 1; fi\necho 'No ALTQ support in kernel' >&2\ncat '${rules}'\n`);
+    const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+    fs.writeFileSync(rules, 'anchor "f2b/*" all\nblock drop log all\npass out all flags S/SA keep state\n');
+    const r = cli(good, env);
+    assert.equal(r.status, 0, r.stdout);
+    line(r, /^ok {7}pf ruleset: anchor "f2b\/\*" comes before the first block log rule \(block drop log all\)$/);
+    fs.writeFileSync(rules, 'block drop in log (all, to pflog0) on ! lo0 all\nanchor "f2b/*" all\npass out all flags S/SA keep state\n');
+    const after = broken(good, /^problem  pf ruleset: anchor "f2b\/\*" comes after the first block log rule \(block drop in log \(all, to pflog0\) on ! lo0 all\)/, env);
+    assert.match(after, /; move anchor "f2b\/\*" before your block log rules .*see etc\/pf\.conf\.example$/);
+    fs.writeFileSync(`${rules}.err`, 'pfctl: /dev/pf: Permission denied\n');
+    broken(good, /^problem  pf ruleset: pfctl -sr failed: pfctl: \/dev\/pf: Permission denied; run the check as root/, env);
+  });
+
+  await t.test('NFLOG group (nft stand-in): logged to, or not', () => {
+    const bin = path.join(tmp, 'nft-bin');
+    fs.mkdirSync(bin);
+    executable(
+      path.join(bin, 'nft'),
+      `#!/bin/sh\n[ "$1 $2" = "list ruleset" ] || exit 2\nprintf 'table inet filter {\\n\\tchain input {\\n\\t\\ttype filter hook input priority filter; policy drop;\\n\\t\\tlog prefix "pf-block" group 7 drop\\n\\t}\\n}\\n'\n`,
+    );
+    const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+    const r = cli(set('-i', 'nflog:7'), env);
+    assert.equal(r.status, 0, r.stdout);
+    line(r, /^ok {7}interface nflog:7: NFLOG group 7/);
+    line(r, /^ok {7}nftables: a rule logs to NFLOG group 7$/);
+    broken(set('-i', 'nflog:8'), /^problem  nftables: no rule logs to NFLOG group 8; the ruleset logs to group 7; pass -i nflog:7/, env);
+  });
+
+  await t.test('bad flags: one line on stderr, exit 64, nothing checked', () => {
+    for (const args of [['check', '--bogus'], ['check', '--lines', 'x'], ['check', '-i', 'nflog:1', 'tcp']]) {
+      const r = cli(args);
+      assert.equal(r.status, 64, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^pfasciilogd: check: .*\n$/);
+    }
+    const h = cli(['check', '-h']);
+    assert.equal(h.status, 0);
+    assert.match(h.stdout, /^usage: pfasciilogd check /);
+  });
+});
