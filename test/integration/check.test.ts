@@ -1,13 +1,20 @@
 // `pfasciilogd check` on this machine: the built CLI with the real tcpdump,
-// id and fail2ban-regex. An all-good setup in a temporary directory exits 0
-// with only ok and skip lines; each broken piece gives a problem line with its
-// fix and exit status 1. pfctl and nft are stand-ins on PATH (shell scripts
-// that print a listing), since this host has no pf and the nftables ruleset
-// is not ours to change.
+// id, fail2ban-regex and nft. An all-good setup in a temporary directory exits
+// 0 with only ok and skip lines; each broken piece gives a problem line with
+// its fix and exit status 1.
+//
+// nft is the real one, run with the CLI inside a network namespace private to
+// the test (pfal-check-<pid>): the rulesets the cases load there are the only
+// ones nft lists, and the host's firewall is neither read nor changed. Those
+// cases need root, ip and nft (skipped without, failed under CI).
+//
+// pfctl alone is a stand-in on PATH (a shell script that prints a `pfctl -sr`
+// listing): pf is the BSDs' packet filter, Linux has no pf and no pfctl to
+// run, so its output is all this host can give the check.
 //
 //   npm run build && node --test dist/test/integration/check.test.js
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +27,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
 const FILTER = path.join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
 const DEMO = path.join(ROOT, 'demo/pflog.pcap');
+/** The network namespace of the nft cases; a leftover of a killed run is known by its pid. */
+const NS_PREFIX = 'pfal-check-';
+const NS = `${NS_PREFIX}${process.pid}`;
 
 interface Run {
   status: number | null;
@@ -28,8 +38,11 @@ interface Run {
   lines: string[];
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { env: { ...env, TZ: 'UTC' }, encoding: 'latin1', timeout: 120_000 });
+/** The built CLI with `args`; inside network namespace `ns` (through `ip netns exec`) when given. */
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env, ns?: string): Run {
+  const argv = [process.execPath, MAIN, ...args];
+  const [command, ...rest] = ns === undefined ? argv : [findTool('ip') ?? 'ip', 'netns', 'exec', ns, ...argv];
+  const r = spawnSync(command!, rest, { env: { ...env, TZ: 'UTC' }, encoding: 'latin1', timeout: 120_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.split('\n').filter((l) => l !== '') };
 }
@@ -42,6 +55,71 @@ function line(r: Run, pattern: RegExp): string {
 
 function executable(file: string, text: string): void {
   fs.writeFileSync(file, text, { mode: 0o755 });
+}
+
+/** A system command (no shell), bounded in time. */
+function sh(argv: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Creates NS, a network namespace of this test's own: its nftables ruleset
+ * starts empty, and what the real nft loads and lists there is not the host's.
+ * Removes first what a killed earlier run left (a pfal-check-<pid> whose pid
+ * is gone, or one with this pid); deletes NS when subtest `st` ends. Returns
+ * false (after `unavailable`) when there is no root, ip or nft.
+ */
+function privateNamespace(st: TestContext): boolean {
+  if (process.getuid?.() !== 0) {
+    unavailable(st, 'needs root (ip netns, nft)');
+    return false;
+  }
+  const ip = findTool('ip');
+  const nft = findTool('nft');
+  if (!ip || !nft) {
+    unavailable(st, `${ip ? 'nft' : 'ip'} not found`);
+    return false;
+  }
+  for (const l of sh([ip, 'netns', 'list']).stdout.split('\n')) {
+    const name = l.split(' ')[0]!; // "name" or "name (id: 3)"
+    const m = new RegExp(`^${NS_PREFIX}(\\d+)$`).exec(name);
+    if (m && (name === NS || !alive(Number(m[1])))) sh([ip, 'netns', 'del', name]);
+  }
+  const add = sh([ip, 'netns', 'add', NS]);
+  if (add.status !== 0) {
+    unavailable(st, `ip netns add ${NS} failed: ${add.stderr.trim()}`);
+    return false;
+  }
+  st.after(() => {
+    const del = sh([ip, 'netns', 'del', NS]);
+    assert.equal(del.status, 0, `ip netns del ${NS}: ${del.stderr}`);
+  });
+  const listed = sh([ip, 'netns', 'exec', NS, nft, 'list', 'ruleset']);
+  assert.equal(listed.status, 0, `nft list ruleset in ${NS}: ${listed.stderr}`);
+  assert.equal(listed.stdout, '', `a new namespace has an empty ruleset`);
+  return true;
+}
+
+/** Loads an nftables ruleset file into NS with the real nft; returns what `nft list ruleset` lists there then. */
+function loadRuleset(file: string, text: string): string {
+  fs.writeFileSync(file, text);
+  const ip = findTool('ip')!;
+  const nft = findTool('nft')!;
+  const load = sh([ip, 'netns', 'exec', NS, nft, '-f', file]);
+  assert.equal(load.status, 0, `nft -f ${file} in ${NS}: ${load.stderr}`);
+  const listed = sh([ip, 'netns', 'exec', NS, nft, 'list', 'ruleset']);
+  assert.equal(listed.status, 0, listed.stderr);
+  return listed.stdout;
 }
 
 test('pfasciilogd check with the real tools', async (t) => {
@@ -69,7 +147,7 @@ test('pfasciilogd check with the real tools', async (t) => {
   const me = os.userInfo().username;
   // the daemon's flags for this setup; the tools are found on PATH
   const good = ['check', '-i', 'lo', '-f', log, '-p', pid, '-u', me, '--filter', FILTER];
-  // PATH without any pfctl or nft stand-in: the pf check is a skip here
+  // PATH as it is, without the pfctl stand-in: the pf check is a skip here
   const plainEnv = { ...process.env };
 
   await t.test('all good: every line ok or skip, exit 0', () => {
@@ -96,8 +174,8 @@ test('pfasciilogd check with the real tools', async (t) => {
   });
 
   /** A run with one thing broken: exit 1 and a problem line matching `pattern`. */
-  function broken(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = plainEnv): string {
-    const r = cli(args, env);
+  function broken(args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = plainEnv, ns?: string): string {
+    const r = cli(args, env, ns);
     assert.equal(r.status, 1, `exit status 1 expected:\n${r.stdout}${r.stderr}`);
     const l = line(r, pattern);
     assert.match(l, /^problem  /);
@@ -185,19 +263,45 @@ test('pfasciilogd check with the real tools', async (t) => {
     broken(good, /^problem  pf ruleset: pfctl -sr failed: pfctl: \/dev\/pf: Permission denied; run the check as root/, env);
   });
 
-  await t.test('NFLOG group (nft stand-in): logged to, or not', () => {
-    const bin = path.join(tmp, 'nft-bin');
-    fs.mkdirSync(bin);
-    executable(
-      path.join(bin, 'nft'),
-      `#!/bin/sh\n[ "$1 $2" = "list ruleset" ] || exit 2\nprintf 'table inet filter {\\n\\tchain input {\\n\\t\\ttype filter hook input priority filter; policy drop;\\n\\t\\tlog prefix "pf-block" group 7 drop\\n\\t}\\n}\\n'\n`,
+  /** The problem line of a run in NS with -i nflog:`group`, the nftables check being the only one broken. */
+  function nftProblem(group: number, pattern: RegExp): string {
+    const r = cli(set('-i', `nflog:${group}`), plainEnv, NS);
+    assert.equal(r.status, 1, `exit status 1 expected:\n${r.stdout}${r.stderr}`);
+    const l = line(r, pattern);
+    assert.deepEqual(r.lines.filter((x) => !/^(ok {7}|skip {5})\S/.test(x)), [l], 'the nftables check is the only problem');
+    line(r, new RegExp(`^ok {7}interface nflog:${group}: NFLOG group ${group}`));
+    return l;
+  }
+
+  await t.test('NFLOG group (real nft in a namespace): an empty ruleset logs to no group', (st) => {
+    if (!privateNamespace(st)) return;
+    const l = nftProblem(7, /^problem  nftables: no rule logs to an NFLOG group; /);
+    assert.match(l, /; end your input chain with log group 7 prefix "pf-block" drop \(see etc\/nftables\/pfasciilogd\.nft\); rules loaded with iptables-legacy are not listed by nft: check those with iptables-legacy -S$/);
+  });
+
+  await t.test('NFLOG group (real nft in a namespace): logged to, or not', (st) => {
+    if (!privateNamespace(st)) return;
+    // the input chain ends as in etc/nftables/pfasciilogd.nft, with group 7
+    const listed = loadRuleset(
+      path.join(tmp, 'pfal-check.nft'),
+      `table inet pfal_check {
+    chain input {
+        type filter hook input priority filter; policy drop;
+        iif lo accept
+        tcp dport 22 accept
+        log group 7 prefix "pf-block" drop
+    }
+}
+`,
     );
-    const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
-    const r = cli(set('-i', 'nflog:7'), env);
-    assert.equal(r.status, 0, r.stdout);
+    // what the check reads: nft's own listing of the rule, not the file's text
+    assert.match(listed, /^\s*log prefix "pf-block" group 7 drop$/m, listed);
+    const r = cli(set('-i', 'nflog:7'), plainEnv, NS);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
     line(r, /^ok {7}interface nflog:7: NFLOG group 7/);
     line(r, /^ok {7}nftables: a rule logs to NFLOG group 7$/);
-    broken(set('-i', 'nflog:8'), /^problem  nftables: no rule logs to NFLOG group 8; the ruleset logs to group 7; pass -i nflog:7/, env);
+    const l = nftProblem(8, /^problem  nftables: no rule logs to NFLOG group 8; the ruleset logs to group 7; pass -i nflog:7/);
+    assert.match(l, /; pass -i nflog:7, or log to group 8 \(log group 8 prefix "pf-block" drop\)$/);
   });
 
   await t.test('bad flags: one line on stderr, exit 64, nothing checked', () => {
