@@ -1,10 +1,12 @@
-// `npm run bench [-- --only relay|decode|dedupe] [--lines N] [--repeat N] [--keep]`:
+// `npm run bench [-- --only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: a
 // generated pflog capture through tcpdump -r and pfasciilogd read), then the
 // dedupe bench (bench/dedupe.ts: a flood capture through read with and
-// without --dedupe, and fail2ban-regex; at most 1,000,000 packets). --lines
-// is the number of lines relayed and of packets decoded; --repeat runs each
+// without --dedupe, and fail2ban-regex; at most 1,000,000 packets), then the
+// stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
+// `read` and over its capture). --lines is the number of lines relayed, of
+// packets decoded and of lines summarised; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS;
 // --keep leaves the scratch directories in place.
 // Informational: missing a target is reported, not failed; a contender that
@@ -18,9 +20,10 @@ import { parseArgs } from 'node:util';
 import { runDecodeBench } from './decode.js';
 import { runDedupeBench } from './dedupe.js';
 import { runRelayBench } from './relay.js';
+import { runStatsBench } from './stats.js';
 
 const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const BENCHES = ['relay', 'decode', 'dedupe'] as const;
+const BENCHES = ['relay', 'decode', 'dedupe', 'stats'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -31,7 +34,7 @@ interface Options {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe] [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]]\n`);
   process.exit(2);
 }
 
@@ -83,7 +86,9 @@ async function main(): Promise<number> {
         ? await inScratch(bench, keep, (dir) => runRelayBench({ lines, repeat, keep, dir }))
         : bench === 'decode'
           ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }))
-          : await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }));
+          : bench === 'dedupe'
+            ? await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }))
+            : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat, keep, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;

@@ -22,6 +22,26 @@ async function main(argv: string[]): Promise<number> {
     }
     return runRead(o);
   }
+  if (argv[0] === 'stats') {
+    // Loaded on demand: only `stats` needs src/stats/.
+    const { STATS_USAGE, parseStatsArgs, runStats } = await import('./stats-command.js');
+    const o = parseStatsArgs(argv.slice(1));
+    if (o === 'help') {
+      process.stdout.write(STATS_USAGE);
+      return 0;
+    }
+    return runStats(o);
+  }
+  if (argv[0] === 'check') {
+    // Loaded on demand, like the daemon's modules.
+    const { CHECK_USAGE, parseCheckArgs, runCheck } = await import('./check-command.js');
+    const o = parseCheckArgs(argv.slice(1));
+    if (o === 'help') {
+      process.stdout.write(CHECK_USAGE);
+      return 0;
+    }
+    return runCheck(o);
+  }
   const cmd = parseDaemonArgs(argv);
   switch (cmd.kind) {
     case 'help':

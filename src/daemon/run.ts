@@ -81,6 +81,14 @@ function nativeLines(opts: DaemonOptions, event: (message: string) => void, repe
 }
 
 export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promise<number> {
+  // A TERM or INT that comes once the pidfile exists but before the handlers
+  // below are in place is held and then acted on: the daemon still stops
+  // cleanly and removes its pidfile, instead of dying by the default action.
+  let held: NodeJS.Signals | null = null;
+  const holdTerm = () => (held ??= 'SIGTERM');
+  const holdInt = () => (held ??= 'SIGINT');
+  process.on('SIGTERM', holdTerm);
+  process.on('SIGINT', holdInt);
   acquirePidfile(opts.pidFile);
   let log: LogFile;
   try {
@@ -149,8 +157,11 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   process.on('SIGUSR1', reopen);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
+  process.off('SIGTERM', holdTerm);
+  process.off('SIGINT', holdInt);
 
-  supervisor.start();
+  if (held === null) supervisor.start();
+  else stop(held);
   // Drops are visible: tcpdump's counters every --stats-interval (and, as
   // tcpdump prints them when it exits, at every exit).
   const statsTimer = opts.statsInterval > 0 && opts.readFile === undefined ? setInterval(() => supervisor.requestStats(), opts.statsInterval * 1000) : null;

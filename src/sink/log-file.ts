@@ -9,7 +9,11 @@
 //    between the old and the new file, lost or written twice;
 //  - backpressure: write() returns false above the high-water mark and
 //    'drain' is emitted once the queue is written, so the caller can stop
-//    reading its input instead of growing without bound.
+//    reading its input instead of growing without bound;
+//  - a log removed from under it (the file deleted, its directory removed) is
+//    noticed within a tenth of a second of writing, reported, and created
+//    again; until that succeeds lines are dropped and counted, not written
+//    into a file nobody can read.
 
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -18,6 +22,8 @@ import { describeErrno } from '../util/sysexits.js';
 export const LOG_MODE = 0o640;
 const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
 const NL = 0x0a;
+/** how often, at most, a write checks that the file still has a name */
+const LINK_CHECK_MS = 100;
 
 export interface LogFileOptions {
   /** queued bytes above which write() asks the caller to pause (default 4 MiB) */
@@ -88,6 +94,9 @@ export class LogFile extends EventEmitter {
   /** the drop report at the head of the batch being written: its count and length */
   private reportInBatch: { lines: number; bytes: number } | null = null;
   private lastDropReason = '';
+  /** the file written to has no name any more: every batch tries to create it again */
+  private removed = false;
+  private linkCheckedAt = 0;
   /** lines announced when the next reopen succeeds, e.g. "log reopened" */
   onReopened: (() => Buffer | null) | null = null;
 
@@ -148,7 +157,8 @@ export class LogFile extends EventEmitter {
 
   private pump(): void {
     if (this.writing || this.fd < 0) return;
-    if (this.reopenWanted) this.tryReopen();
+    if (this.queued > 0 && !this.removed) this.checkRemoved();
+    if (this.reopenWanted || this.removed) this.tryReopen();
     if (this.unreportedDrops > 0 && this.queued > 0) this.prependDropReport();
     if (this.queued === 0) {
       this.settle();
@@ -172,11 +182,16 @@ export class LogFile extends EventEmitter {
       this.needDrain = false;
       this.emit('drain');
     }
-    if (this.diskFull && !this.fits(batch.length)) {
-      // Still full: drop the batch without writing. Trying would put part of
-      // a line in the file until the failure is seen and it is cut off
-      // again, and a reader (fail2ban) could read that half line meanwhile.
-      this.recoverFailedWrite(batch, 0, this.diskFullError!);
+    const drop = this.removed
+      ? 'log file removed'
+      : // Still full: drop the batch without writing. Trying would put part of
+        // a line in the file until the failure is seen and it is cut off
+        // again, and a reader (fail2ban) could read that half line meanwhile.
+        this.diskFull && !this.fits(batch.length)
+        ? `write failed: ${describeErrno(this.diskFullError)}`
+        : null;
+    if (drop !== null) {
+      this.recoverFailedWrite(batch, 0, drop);
       this.writing = false;
       setImmediate(() => this.pump());
       return;
@@ -194,10 +209,26 @@ export class LogFile extends EventEmitter {
     }
   }
 
+  /** Whether the regular file being written has lost its last name (checked at most every LINK_CHECK_MS). */
+  private checkRemoved(): void {
+    const now = Date.now();
+    if (now - this.linkCheckedAt < LINK_CHECK_MS) return;
+    this.linkCheckedAt = now;
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(this.fd);
+    } catch {
+      return;
+    }
+    if (!st.isFile() || st.nlink > 0) return;
+    this.removed = true;
+    this.warnOnce('removed', `${this.path} was removed; creating it again (lines are dropped and counted until that succeeds)`);
+  }
+
   private writeFrom(batch: Buffer, offset: number): void {
     fs.write(this.fd, batch, offset, batch.length - offset, null, (err, n) => {
       if (err) {
-        this.recoverFailedWrite(batch, offset, err);
+        this.recoverFailedWrite(batch, offset, `write failed: ${describeErrno(err)}`);
         if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
           this.diskFull = true;
           this.diskFullError = err;
@@ -218,7 +249,7 @@ export class LogFile extends EventEmitter {
    * the next batch is tried as usual, so writing resumes by itself when space
    * returns.
    */
-  private recoverFailedWrite(batch: Buffer, written: number, err: NodeJS.ErrnoException): void {
+  private recoverFailedWrite(batch: Buffer, written: number, reason: string): void {
     const lastWholeEnd = written > 0 ? batch.lastIndexOf(NL, written - 1) + 1 : 0;
     const partialBytes = written - lastWholeEnd;
     if (partialBytes > 0) {
@@ -241,14 +272,14 @@ export class LogFile extends EventEmitter {
     }
     this.droppedLines += lost;
     this.unreportedDrops += lost;
-    this.lastDropReason = describeErrno(err);
-    this.warnOnce('write', `${this.path}: write failed: ${this.lastDropReason}; ${this.droppedLines} lines dropped so far`);
+    this.lastDropReason = reason;
+    if (!this.removed) this.warnOnce('write', `${this.path}: ${reason}; ${this.droppedLines} lines dropped so far`);
   }
 
   /** Once writes succeed again, say in the file itself what was lost. */
   private prependDropReport(): void {
     const line = Buffer.from(
-      `${(this.opts.stamp ?? (() => new Date().toISOString()))()} pfasciilogd: ${this.unreportedDrops} lines dropped: write failed: ${this.lastDropReason}\n`,
+      `${(this.opts.stamp ?? (() => new Date().toISOString()))()} pfasciilogd: ${this.unreportedDrops} lines dropped: ${this.lastDropReason}\n`,
       'latin1',
     );
     this.reportInBatch = { lines: this.unreportedDrops, bytes: line.length };
@@ -277,7 +308,9 @@ export class LogFile extends EventEmitter {
     const old = this.fd;
     this.fd = fd;
     fs.closeSync(old);
+    this.removed = false;
     this.lastWarned.delete('reopen');
+    this.lastWarned.delete('removed');
     const announce = this.onReopened?.();
     if (announce) {
       this.head.unshift(announce);

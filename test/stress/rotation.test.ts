@@ -76,4 +76,5 @@ test(`${LINES} lines through ${MIN_ROTATIONS}+ rotations (rename + HUP/USR1): ev
   assert.equal(expected - 1, LINES, 'every numbered line, exactly once');
   assert.ok(rotated.length >= MIN_ROTATIONS, `${rotated.length} rotations`);
   assert.equal(reopenNotices, rotated.length, 'each rotation reopened the log once');
+  t.diagnostic(`${LINES} lines through ${rotated.length} rotations (${Math.ceil(rotated.length / 2)} USR1, ${Math.floor(rotated.length / 2)} HUP): every line once, in order, whole`);
 });

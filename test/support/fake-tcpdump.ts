@@ -14,8 +14,12 @@
 //   numbered   print "seq <n> <padding>" for n = 1..FAKE_COUNT quickly, then "done", wait
 //   tick       print "tick <n> <Date.now()>" every FAKE_INTERVAL_MS ms, FAKE_COUNT times, then wait
 //   odd        print control characters, UTF-8, binary junk, CRs, then 70000 bytes without a newline, wait
+//   hang       print nothing, ignore SIGTERM, wait (only SIGKILL ends it)
+//   flood      print "seq <n> <padding>" lines as fast as the pipe takes them; on SIGTERM write
+//              the number of lines written whole to FAKE_REPORT and exit 0
+//   pcap       copy the file FAKE_PCAP to stdout, then wait
 
-import { appendFileSync, writeSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 
 // `node --test dist/test/` also runs every file under test/ as a test: without
 // the wrapper's FAKE_TCPDUMP_MODE this file does nothing and exits.
@@ -123,6 +127,39 @@ switch (mode) {
     out('vt \x0b ff \x0c\n');
     err('stderr \x1b]0;title\x07\n');
     out('L'.repeat(70000));
+    idle();
+    break;
+
+  case 'hang':
+    process.on('SIGTERM', () => {});
+    idle();
+    break;
+
+  case 'flood': {
+    // Each batch is written whole before the next turn of the event loop, and
+    // a signal handler only runs between turns: when it runs, n lines have
+    // been written completely and nothing else.
+    const report = process.env.FAKE_REPORT ?? '/dev/null';
+    let n = 0;
+    process.on('SIGTERM', () => {
+      writeFileSync(report, `${n}\n`);
+      process.exit(0);
+    });
+    const step = () => {
+      let s = '';
+      for (let i = 0; i < 200; i++) {
+        n++;
+        s += `seq ${n} ${'x'.repeat((n * 7919) % 61)}\n`;
+      }
+      out(s);
+      setImmediate(step);
+    };
+    step();
+    break;
+  }
+
+  case 'pcap':
+    out(readFileSync(process.env.FAKE_PCAP ?? '/dev/null'));
     idle();
     break;
 

@@ -256,6 +256,22 @@ export class Lab {
   }
 }
 
+export interface VethEnd {
+  role: Role;
+  ifname: string;
+  /** IPv4 address, given a /24 */
+  addr: string;
+}
+
+/** A veth pair between two of the lab's namespaces (created in them directly), each end addressed and up. */
+export function addVeth(lab: Lab, a: VethEnd, b: VethEnd): void {
+  must(['ip', 'link', 'add', a.ifname, 'netns', lab.ns(a.role), 'type', 'veth', 'peer', 'name', b.ifname, 'netns', lab.ns(b.role)]);
+  for (const end of [a, b]) {
+    must(['ip', '-n', lab.ns(end.role), 'addr', 'add', `${end.addr}/24`, 'dev', end.ifname]);
+    must(['ip', '-n', lab.ns(end.role), 'link', 'set', end.ifname, 'up']);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // the scene
 

@@ -15,6 +15,8 @@
 // Plus writers for pcap (both byte orders, micro and nano magic) and pcapng
 // (SHB, IDB with if_tsresol, EPB, SPB), and the fuzz harness itself.
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { PacketLines } from '../../src/format/packet-lines.js';
 import { pcapFileHeader } from './capture-builder.js';
 
@@ -914,6 +916,23 @@ export interface FuzzReport {
   decodeMillis: number;
   /** the slowest single push of one capture, in ms */
   slowestPushMs: number;
+  /** heap in use after a full collection once `heapAfterRecords` records were done, and at the end (bytes; 0: not measured) */
+  heapWarm: number;
+  heapEnd: number;
+}
+
+/** A full garbage collection: global.gc under --expose-gc, else V8's gc exposed now. */
+export function fullGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  v8.setFlagsFromString('--expose_gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+function heapAfterGc(gc: () => void): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 export class FuzzFailure extends Error {
@@ -997,9 +1016,22 @@ function unstamped(b: Buffer): string[] {
  * also injects corrupt record headers (the decoder must count them and decode
  * every later good record) and re-encodes the frames as pcapng (same lines).
  */
-export function runFuzz(seed: number, minRecords: number, progress?: (r: FuzzReport) => void): FuzzReport {
+export function runFuzz(seed: number, minRecords: number, progress?: (r: FuzzReport) => void, heap?: { gc: () => void; afterRecords: number }): FuzzReport {
   const rng = new Rng(seed);
-  const report: FuzzReport = { seed, records: 0, lines: 0, corruptInjected: 0, corruptReported: 0, splitChecks: 0, pcapngChecks: 0, millis: 0, decodeMillis: 0, slowestPushMs: 0 };
+  const report: FuzzReport = {
+    seed,
+    records: 0,
+    lines: 0,
+    corruptInjected: 0,
+    corruptReported: 0,
+    splitChecks: 0,
+    pcapngChecks: 0,
+    millis: 0,
+    decodeMillis: 0,
+    slowestPushMs: 0,
+    heapWarm: 0,
+    heapEnd: 0,
+  };
   const t0 = performance.now();
   let round = 0;
   let lastProgress = t0;
@@ -1127,6 +1159,8 @@ export function runFuzz(seed: number, minRecords: number, progress?: (r: FuzzRep
       report.corruptReported += c.corrupt;
     }
 
+    // the heap once warm (caches filled, code optimised), to compare with the end
+    if (heap && report.heapWarm === 0 && report.records >= heap.afterRecords) report.heapWarm = heapAfterGc(heap.gc);
     const now = performance.now();
     if (progress && now - lastProgress > 5000) {
       lastProgress = now;
@@ -1134,5 +1168,6 @@ export function runFuzz(seed: number, minRecords: number, progress?: (r: FuzzRep
     }
   }
   report.millis = performance.now() - t0;
+  if (heap && report.heapWarm > 0) report.heapEnd = heapAfterGc(heap.gc);
   return report;
 }

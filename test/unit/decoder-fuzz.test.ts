@@ -1,5 +1,6 @@
 // Property test of the native decoder: 250,000 (FUZZ_RECORDS) random and mutated
-// pflog records per run never throw, never hang, and give exactly one line of
+// pflog records per run never throw, never hang, never leak (the heap after a
+// full collection at the end is within 4 MB of the heap once warm), and give exactly one line of
 // printable ASCII each; the same capture in random chunks decodes the same;
 // corrupt record headers mid-stream are counted and the stream
 // resynchronises; pcapng (EPB/SPB, IDB with if_tsresol) of the same frames
@@ -9,7 +10,7 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { PacketLines } from '../../src/format/packet-lines.js';
-import { Rng, mutate, pcapHeader, pcapRecordHeader, randomPacket, runFuzz, seedFromEnv, writePcap, writePcapng, type CaptureRecord } from '../support/random-packets.js';
+import { Rng, fullGc, mutate, pcapHeader, pcapRecordHeader, randomPacket, runFuzz, seedFromEnv, writePcap, writePcapng, type CaptureRecord } from '../support/random-packets.js';
 
 const SEED = seedFromEnv();
 const RECORDS = Number(process.env.FUZZ_RECORDS ?? 250_000);
@@ -32,7 +33,7 @@ function assertPrintableLines(out: string, n: number, what: string): void {
 
 test(`fuzz: ${RECORDS} random and mutated records (seed ${SEED})`, { timeout: 600_000 }, () => {
   console.log(`# fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces)`);
-  const r = runFuzz(SEED, RECORDS);
+  const r = runFuzz(SEED, RECORDS, undefined, { gc: fullGc(), afterRecords: Math.min(50_000, Math.floor(RECORDS / 5)) });
   const rate = Math.round(r.records / (r.millis / 1000));
   console.log(
     `# fuzz: ${r.records} records, ${r.lines} lines in ${(r.millis / 1000).toFixed(1)} s (${rate} records/s incl. generation and re-decodes; ` +
@@ -43,6 +44,9 @@ test(`fuzz: ${RECORDS} random and mutated records (seed ${SEED})`, { timeout: 60
   assert.equal(r.corruptReported, r.corruptInjected);
   // "never hang": no single capture of a few hundred records may take long
   assert.ok(r.slowestPushMs < 5000, `a capture took ${r.slowestPushMs} ms to decode`);
+  // "never leak": what a warm decoder holds does not grow with the records it has seen
+  console.log(`# heap ${(r.heapWarm / 1048576).toFixed(1)} MB when warm, ${(r.heapEnd / 1048576).toFixed(1)} MB at the end`);
+  assert.ok(r.heapWarm > 0 && r.heapEnd - r.heapWarm <= 4 * 1024 * 1024, `the heap grew from ${r.heapWarm} to ${r.heapEnd} bytes`);
 });
 
 test(`truncation at every length of every header (seed ${SEED})`, () => {

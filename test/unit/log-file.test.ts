@@ -308,3 +308,50 @@ test('backpressure: write() says false above the high-water mark, then drain', a
   await log.close();
   assert.equal(read(p), 'x'.repeat(300) + '\n' + 'y'.repeat(50) + '\n' + 'z'.repeat(50) + '\n');
 });
+
+test('a log whose directory is removed: noticed, reported, lines dropped and counted until it can be created again', async (t) => {
+  const dir = tempDir(t);
+  const logDir = path.join(dir, 'log');
+  fs.mkdirSync(logDir);
+  const p = path.join(logDir, 'pf.log');
+  const warnings: string[] = [];
+  const log = new LogFile(p, { warn: (m) => warnings.push(m), reopenRetryMs: 60_000, stamp: () => 'STAMP' });
+  log.onReopened = () => Buffer.from('REOPENED\n');
+  log.write(Buffer.from('a\n'));
+  await log.flush();
+  const old = fs.openSync(p, 'r'); // to see what still reaches the removed file
+  t.after(() => fs.closeSync(old));
+  fs.rmSync(logDir, { recursive: true });
+  await new Promise((r) => setTimeout(r, 120)); // past the link check interval
+  log.write(Buffer.from('b1\nb2\n'));
+  await log.flush();
+  log.write(Buffer.from('b3\n'));
+  await log.flush();
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.match(warnings[0]!, /pf\.log was removed; creating it again/);
+  assert.match(warnings[1]!, /^cannot reopen log: .*ENOENT/);
+  fs.mkdirSync(logDir);
+  log.write(Buffer.from('c\n')); // the next write creates it: no wait for the retry timer
+  await log.close();
+  assert.equal(read(p), 'STAMP pfasciilogd: 3 lines dropped: log file removed\nREOPENED\nc\n');
+  const buf = Buffer.alloc(100);
+  assert.equal(buf.toString('latin1', 0, fs.readSync(old, buf, 0, 100, 0)), 'a\n', 'nothing written into the removed file');
+  assert.equal(log.droppedLines, 3);
+});
+
+test('a deleted log file is created again at the next write, with the reopen notice', async (t) => {
+  const dir = tempDir(t);
+  const p = path.join(dir, 'pf.log');
+  const warnings: string[] = [];
+  const log = new LogFile(p, { warn: (m) => warnings.push(m) });
+  log.onReopened = () => Buffer.from('REOPENED\n');
+  log.write(Buffer.from('a\n'));
+  await log.flush();
+  fs.rmSync(p);
+  await new Promise((r) => setTimeout(r, 120));
+  log.write(Buffer.from('b\n'));
+  await log.close();
+  assert.equal(read(p), 'REOPENED\nb\n');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /pf\.log was removed; creating it again/);
+});
