@@ -13,34 +13,23 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/** A subcommand's parsed options run, or its help printed. */
+function subcommand<T>(o: T | 'help', usage: string, run: (o: T) => Promise<number>): Promise<number> {
+  if (o !== 'help') return run(o);
+  process.stdout.write(usage);
+  return Promise.resolve(0);
+}
+
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'read') {
-    const o = parseReadArgs(argv.slice(1));
-    if (o === 'help') {
-      process.stdout.write(READ_USAGE);
-      return 0;
-    }
-    return runRead(o);
-  }
+  if (argv[0] === 'read') return subcommand(parseReadArgs(argv.slice(1)), READ_USAGE, runRead);
+  // Loaded on demand: only these subcommands need src/stats/ and src/check/.
   if (argv[0] === 'stats') {
-    // Loaded on demand: only `stats` needs src/stats/.
     const { STATS_USAGE, parseStatsArgs, runStats } = await import('./stats-command.js');
-    const o = parseStatsArgs(argv.slice(1));
-    if (o === 'help') {
-      process.stdout.write(STATS_USAGE);
-      return 0;
-    }
-    return runStats(o);
+    return subcommand(parseStatsArgs(argv.slice(1)), STATS_USAGE, runStats);
   }
   if (argv[0] === 'check') {
-    // Loaded on demand, like the daemon's modules.
     const { CHECK_USAGE, parseCheckArgs, runCheck } = await import('./check-command.js');
-    const o = parseCheckArgs(argv.slice(1));
-    if (o === 'help') {
-      process.stdout.write(CHECK_USAGE);
-      return 0;
-    }
-    return runCheck(o);
+    return subcommand(parseCheckArgs(argv.slice(1)), CHECK_USAGE, runCheck);
   }
   const cmd = parseDaemonArgs(argv);
   switch (cmd.kind) {

@@ -12,6 +12,7 @@
 // daemon's to act on; we wait for the end of stdin.
 
 import { EX_OK } from '../util/sysexits.js';
+import { isAlive } from './pidfile.js';
 
 // SIGUSR1 would start Node's inspector, in a root process.
 for (const sig of ['SIGUSR1', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) process.on(sig, () => {});
@@ -19,15 +20,6 @@ for (const sig of ['SIGUSR1', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const
 const KILL_AFTER_MS = 300;
 let held = 0;
 let pending = '';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function send(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -52,7 +44,7 @@ process.stdin.on('end', () => {
   const pid = held;
   send(pid, 'SIGTERM');
   setTimeout(() => {
-    if (alive(pid)) send(pid, 'SIGKILL');
+    if (isAlive(pid)) send(pid, 'SIGKILL');
     process.exit(EX_OK);
   }, KILL_AFTER_MS);
 });

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findTool, unavailable } from '../support/unavailable.js';
+import { isAlive } from '../../src/daemon/pidfile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
@@ -63,15 +64,6 @@ function sh(argv: string[]): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Creates NS, a network namespace of this test's own: its nftables ruleset
  * starts empty, and what the real nft loads and lists there is not the host's.
@@ -93,7 +85,7 @@ function privateNamespace(st: TestContext): boolean {
   for (const l of sh([ip, 'netns', 'list']).stdout.split('\n')) {
     const name = l.split(' ')[0]!; // "name" or "name (id: 3)"
     const m = new RegExp(`^${NS_PREFIX}(\\d+)$`).exec(name);
-    if (m && (name === NS || !alive(Number(m[1])))) sh([ip, 'netns', 'del', name]);
+    if (m && (name === NS || !isAlive(Number(m[1])))) sh([ip, 'netns', 'del', name]);
   }
   const add = sh([ip, 'netns', 'add', NS]);
   if (add.status !== 0) {
