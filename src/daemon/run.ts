@@ -5,6 +5,7 @@
 // its own, so a partial line from one stream never mixes with the other.
 
 import { acquirePidfile, releasePidfile } from './pidfile.js';
+import { isPfasciilogd, setDaemonTitle } from './process-identity.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
@@ -89,6 +90,12 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   const holdInt = () => (held ??= 'SIGINT');
   process.on('SIGTERM', holdTerm);
   process.on('SIGINT', holdInt);
+  // Another start reads the pidfile and counts it "running" only if this
+  // process shows as pfasciilogd (process-identity.ts).
+  setDaemonTitle();
+  if (!isPfasciilogd(process.pid)) {
+    hooks.warn(`this process does not show as pfasciilogd in ps; a second instance started with pidfile ${opts.pidFile} would take it for stale`);
+  }
   acquirePidfile(opts.pidFile);
   let log: LogFile;
   try {

@@ -271,6 +271,28 @@ test('a stale pidfile (a dead pid) is replaced', async (t) => {
   await stopAndCheck(s, d);
 });
 
+test('a stale pidfile naming a live process that is not pfasciilogd (pid 1, as after a crash and pid reuse) is replaced', async (t) => {
+  const s = sandbox(t, 'reused');
+  fs.writeFileSync(s.pidfile, '1\n');
+  const d = s.start([...TEXT_RELAY, '--tcpdump', s.fake('argv')]);
+  await s.waitForLine(/^argv /);
+  assert.equal(s.readPidfile(), d.pid);
+  await stopAndCheck(s, d);
+});
+
+test('a pidfile that is a symlink: refused with exit 73, the link and its target untouched, no tcpdump', async (t) => {
+  const s = sandbox(t, 'pidlink');
+  const target = s.path('precious');
+  fs.writeFileSync(target, 'precious\n');
+  fs.symlinkSync(target, s.pidfile);
+  const r = await s.run([...TEXT_RELAY, '--tcpdump', s.fake('argv')]);
+  assert.equal(r.code, 73, r.stderr);
+  assert.equal(r.stderr, `pfasciilogd: pidfile ${s.pidfile} is a symbolic link, not a regular file; refusing to replace it (remove it, or pass -p with another path)\n`);
+  assert.equal(readText(target), 'precious\n');
+  assert.equal(fs.lstatSync(s.pidfile).isSymbolicLink(), true);
+  assert.deepEqual(s.fakePids(), [], 'no tcpdump started');
+});
+
 // ---------------------------------------------------------------------------
 // The log file
 
