@@ -13,14 +13,18 @@
 //  - a log removed from under it (the file deleted, its directory removed) is
 //    noticed within a tenth of a second of writing, reported, and created
 //    again; until that succeeds lines are dropped and counted, not written
-//    into a file nobody can read.
+//    into a file nobody can read;
+//  - root never writes through a link or into someone else's file: every open
+//    (start, reopen, re-creation) goes through openLogFile's checks.
 
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { describeErrno } from '../util/sysexits.js';
 
 export const LOG_MODE = 0o640;
-const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+const CREATE_FLAGS = O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW;
+const OPEN_FLAGS = O_WRONLY | O_APPEND | O_NOFOLLOW;
 const NL = 0x0a;
 /** how often, at most, a write checks that the file still has a name */
 const LINK_CHECK_MS = 100;
@@ -38,21 +42,59 @@ export interface LogFileOptions {
   stamp?: () => string;
 }
 
-/** Opens the log for appending: created 0640, refused if the path is a symlink. */
-export function openLogFile(path: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, OPEN_FLAGS, LOG_MODE);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'EMLINK') throw new Error(`${path}: is a symbolic link; refusing to write through it`);
-    throw new Error(`${path}: ${describeErrno(err)}`);
+function ourEuid(): number {
+  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
+}
+
+/**
+ * Opens the log for appending, as root, in a directory others may write to.
+ * A new file is created O_EXCL|O_NOFOLLOW and made 0640 (it is ours). An
+ * existing one is opened O_NOFOLLOW and must be a regular file with one link
+ * that the daemon's user owns: a symbolic or hard link there would make root
+ * append to, and a file of someone else's is not ours to write. Its mode is
+ * left alone (never chmod a file we did not create); one writable by group or
+ * others is reported through `warn`, as anyone who can write it can add lines
+ * fail2ban acts on. A FIFO must be ours too (someone else's would be a reader
+ * of our lines); a character device (/dev/null) is accepted as is.
+ */
+export function openLogFile(path: string, warn?: (message: string) => void): number {
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    try {
+      fd = fs.openSync(path, CREATE_FLAGS, LOG_MODE);
+      try {
+        fs.fchmodSync(fd, LOG_MODE); // we created it: 0640 whatever the umask
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
+      return fd;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'EMLINK') throw new Error(`${path}: is a symbolic link; refusing to write through it`);
+      if (code !== 'EEXIST') throw new Error(`${path}: ${describeErrno(err)}`);
+    }
+    try {
+      fd = fs.openSync(path, OPEN_FLAGS);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'EMLINK') throw new Error(`${path}: is a symbolic link; refusing to write through it`);
+      // removed between the two opens: create it after all (a few times at most)
+      if (code !== 'ENOENT' || attempt >= 3) throw new Error(`${path}: ${describeErrno(err)}`);
+    }
   }
   try {
     const st = fs.fstatSync(fd);
+    const owner = `owned by uid ${st.uid}, not by the daemon's uid ${ourEuid()}`;
     if (st.isFile()) {
-      if ((st.mode & 0o7777) !== LOG_MODE) fs.fchmodSync(fd, LOG_MODE);
-    } else if (!st.isCharacterDevice() && !st.isFIFO()) {
+      if (st.nlink > 1) throw new Error(`${path}: has ${st.nlink} links (a hard link to another file); refusing to write through it`);
+      if (st.uid !== ourEuid()) throw new Error(`${path}: ${owner}; refusing to write to it`);
+      if ((st.mode & 0o022) !== 0) {
+        warn?.(`${path} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): they can add lines that fail2ban acts on; chmod 640 it`);
+      }
+    } else if (st.isFIFO()) {
+      if (st.uid !== ourEuid()) throw new Error(`${path}: a FIFO ${owner}; refusing to write to it`);
+    } else if (!st.isCharacterDevice()) {
       throw new Error(`${path}: not a regular file`);
     }
   } catch (err) {
@@ -105,7 +147,7 @@ export class LogFile extends EventEmitter {
     private readonly opts: LogFileOptions = {},
   ) {
     super();
-    this.fd = openLogFile(path);
+    this.fd = openLogFile(path, (m) => this.opts.warn?.(m));
     this.highWaterMark = opts.highWaterMark ?? 1024 * 1024;
     this.warnIntervalMs = opts.warnIntervalMs ?? 60_000;
     this.reopenRetryMs = opts.reopenRetryMs ?? 1000;
@@ -292,7 +334,7 @@ export class LogFile extends EventEmitter {
     this.reopenWanted = false;
     let fd: number;
     try {
-      fd = openLogFile(this.path);
+      fd = openLogFile(this.path, (m) => this.warnOnce('mode', m));
     } catch (err) {
       // Keep writing to the old file (nothing is lost) and try again shortly.
       this.warnOnce('reopen', `cannot reopen log: ${(err as Error).message}; retrying every ${this.reopenRetryMs / 1000} s`);

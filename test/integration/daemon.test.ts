@@ -296,7 +296,22 @@ test('a pidfile that is a symlink: refused with exit 73, the link and its target
 // ---------------------------------------------------------------------------
 // The log file
 
-test('SIGUSR1 and SIGHUP only reopen the log: no inspector, same process, 0640 files; SIGALRM is ignored', async (t) => {
+test('a hard link at the log path: refused at start with exit 73, the other file neither written nor chmodded', async (t) => {
+  const s = sandbox(t, 'hardlink');
+  const secret = s.path('secret');
+  fs.writeFileSync(secret, 'secret\n');
+  fs.chmodSync(secret, 0o600);
+  fs.linkSync(secret, s.log);
+  const r = await s.run([...TEXT_RELAY, '--tcpdump', s.fake('argv')]);
+  assert.equal(r.code, 73, r.stderr);
+  assert.equal(r.stderr, `pfasciilogd: cannot open log: ${s.log}: has 2 links (a hard link to another file); refusing to write through it\n`);
+  assert.equal(readText(secret), 'secret\n');
+  assert.equal(mode(secret), 0o600);
+  assert.equal(fs.existsSync(s.pidfile), false);
+  assert.deepEqual(s.fakePids(), [], 'no tcpdump started');
+});
+
+test('SIGUSR1 and SIGHUP only reopen the log: no inspector, same process, new files 0640; SIGALRM is ignored', async (t) => {
   const s = sandbox(t, 'reopen');
   const kept = '2023-05-01T01:48:13.748353+02:00 kept from before\n';
   fs.writeFileSync(s.log, kept, { mode: 0o644 });
@@ -304,7 +319,7 @@ test('SIGUSR1 and SIGHUP only reopen the log: no inspector, same process, 0640 f
   const inspectorBefore = await canConnect(9229);
   const d = s.start([...TEXT_RELAY, '--tcpdump', s.fake('argv')]);
   await s.waitForLine(/^argv /);
-  assert.equal(mode(s.log), 0o640, 'an existing log is set to 0640');
+  assert.equal(mode(s.log), 0o644, 'an existing log keeps its mode: the daemon did not create it');
   assert.ok(readText(s.log).startsWith(kept), 'and appended to');
 
   fs.renameSync(s.log, `${s.log}.0`);

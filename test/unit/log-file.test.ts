@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { syncBuiltinESMExports } from 'node:module';
+import { spawn, spawnSync } from 'node:child_process';
 import { LOG_MODE, LogFile, openLogFile } from '../../src/sink/log-file.js';
+import { unavailable } from '../support/unavailable.js';
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfasciilogd-logfile-'));
@@ -58,18 +60,70 @@ test('creates the file 0640, whatever the umask', async (t) => {
   }
 });
 
-test('an existing file with another mode is set to 0640, its content kept', async (t) => {
+test('an existing file keeps its mode (only a file the daemon creates is made 0640); one writable by group or others is warned about', async (t) => {
   const dir = tempDir(t);
-  for (const m of [0o644, 0o600, 0o666, 0o4640, 0o755]) {
+  const expected: Array<[number, RegExp | null]> = [
+    [0o644, null],
+    [0o600, null],
+    [0o4640, null],
+    [0o755, null],
+    [0o660, /is writable by its group \(mode 0660\): they can add lines that fail2ban acts on; chmod 640 it$/],
+    [0o666, /is writable by others \(mode 0666\)/],
+  ];
+  for (const [m, warning] of expected) {
     const p = path.join(dir, `old-${m.toString(8)}.log`);
     fs.writeFileSync(p, 'kept\n');
     fs.chmodSync(p, m);
-    const log = new LogFile(p);
-    assert.equal(mode(p), 0o640, `from ${m.toString(8)}`);
+    const warnings: string[] = [];
+    const log = new LogFile(p, { warn: (w) => warnings.push(w) });
+    assert.equal(mode(p), m, `${m.toString(8)} left alone`);
     log.write(Buffer.from('appended\n'));
     await log.close();
     assert.equal(read(p), 'kept\nappended\n');
+    if (warning === null) assert.deepEqual(warnings, [], m.toString(8));
+    else {
+      assert.equal(warnings.length, 1, m.toString(8));
+      assert.ok(warnings[0]!.startsWith(`${p} is writable by `));
+      assert.match(warnings[0]!, warning);
+    }
   }
+});
+
+test('refuses a hard link at the log path: the other file is neither written nor chmodded', (t) => {
+  const dir = tempDir(t);
+  const secret = path.join(dir, 'secret');
+  fs.writeFileSync(secret, 'secret\n', { mode: 0o600 });
+  fs.chmodSync(secret, 0o600);
+  const p = path.join(dir, 'pf.log');
+  fs.linkSync(secret, p);
+  assert.throws(() => new LogFile(p), { message: `${p}: has 2 links (a hard link to another file); refusing to write through it` });
+  assert.equal(read(secret), 'secret\n');
+  assert.equal(mode(secret), 0o600);
+});
+
+/** Root is needed to give a file to another user. */
+function asRoot(t: TestContext): boolean {
+  if (process.geteuid?.() === 0) return true;
+  unavailable(t, 'needs root, to make a file owned by another user');
+  return false;
+}
+
+test("refuses a file, or a FIFO, owned by another user: someone else's file is not ours to write or chmod", async (t) => {
+  if (!asRoot(t)) return;
+  const dir = tempDir(t);
+  const p = path.join(dir, 'pf.log');
+  fs.writeFileSync(p, 'theirs\n', { mode: 0o644 });
+  fs.chownSync(p, 65534, 65534);
+  assert.throws(() => new LogFile(p), { message: `${p}: owned by uid 65534, not by the daemon's uid 0; refusing to write to it` });
+  assert.equal(read(p), 'theirs\n');
+  assert.equal(mode(p), 0o644);
+
+  const fifo = path.join(dir, 'fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  fs.chownSync(fifo, 65534, 65534);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'inherit'] }); // opening for writing waits for a reader
+  t.after(() => reader.kill('SIGKILL'));
+  assert.throws(() => openLogFile(fifo), { message: `${fifo}: a FIFO owned by uid 65534, not by the daemon's uid 0; refusing to write to it` });
 });
 
 test('refuses a symlink with a clear error, and creates nothing through it', (t) => {
@@ -295,6 +349,46 @@ test('reopen refuses a symlink put in place of the log', async (t) => {
   assert.equal(read(target), '');
   assert.equal(read(`${p}.0`), 'x\n');
   assert.match(warnings.join('\n'), /is a symbolic link; refusing to write through it/);
+});
+
+test('reopen refuses a hard link, or a file of another user, put in place of the log; keeps the old file and retries', async (t) => {
+  const dir = tempDir(t);
+  const p = path.join(dir, 'pf.log');
+  const secret = path.join(dir, 'secret');
+  fs.writeFileSync(secret, 'secret\n');
+  fs.chmodSync(secret, 0o600);
+  const warnings: string[] = [];
+  const log = new LogFile(p, { warn: (m) => warnings.push(m), reopenRetryMs: 20 });
+  log.onReopened = () => Buffer.from('REOPENED\n');
+  fs.renameSync(p, `${p}.0`);
+  fs.linkSync(secret, p);
+  log.reopen();
+  log.write(Buffer.from('x\n'));
+  await log.flush();
+  assert.equal(read(secret), 'secret\n');
+  assert.equal(mode(secret), 0o600);
+  assert.equal(read(`${p}.0`), 'x\n', 'the old file is still written');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^cannot reopen log: .*pf\.log: has 2 links \(a hard link to another file\); refusing to write through it; retrying every 0\.02 s$/);
+  if (process.geteuid?.() === 0) {
+    fs.rmSync(p);
+    fs.writeFileSync(p, 'theirs\n');
+    fs.chownSync(p, 65534, 65534);
+    await new Promise((r) => setTimeout(r, 60)); // a retry or two
+    log.write(Buffer.from('y\n'));
+    await log.flush();
+    assert.equal(read(p), 'theirs\n', 'not written');
+    assert.equal(read(`${p}.0`), 'x\ny\n');
+  }
+  // once the path is fit again, the retry takes it
+  fs.rmSync(p);
+  const deadline = Date.now() + 5000;
+  while (!fs.existsSync(p) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  log.write(Buffer.from('z\n'));
+  await log.close();
+  assert.equal(read(p), 'REOPENED\nz\n');
+  assert.equal(mode(p), 0o640);
+  assert.equal(read(secret), 'secret\n');
 });
 
 test('backpressure: write() says false above the high-water mark, then drain', async (t) => {
