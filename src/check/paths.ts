@@ -1,15 +1,64 @@
-// -f and -p: the daemon can create and write the log file and the pidfile.
-// The log must be a regular file and no symbolic link (the daemon opens it
-// with O_NOFOLLOW); the pidfile is written next to itself and renamed into
-// place, so its directory must be writable.
+// -f and -p: the daemon can create and write the log file and the pidfile,
+// and nobody else can change what those names are. The log must be a regular
+// file with one link, the daemon's user's, and no symbolic link (the daemon
+// refuses anything else); the pidfile is written next to itself and linked or
+// renamed into place, so its directory must be writable. A directory on the
+// way that others can write (without the sticky bit, or sticky but not
+// root's) lets them put a link or a file of theirs at those names: the daemon
+// refuses it, so it can stop the daemon from starting or after a rotation.
 
 import * as fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isAlive } from '../daemon/pidfile.js';
+import { parsePid } from '../daemon/pidfile.js';
+import { isPfasciilogd, processIdentity } from '../daemon/process-identity.js';
 import { type CheckResult, ok, problem } from './result.js';
 
 function uid(): string {
   return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'this user';
+}
+
+function euid(): number {
+  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
+}
+
+const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+
+/**
+ * Whether someone other than root and us can rename, remove or create names
+ * in `dir` or in a directory above it (and so replace the file, or put a link
+ * there): a problem, or null.
+ */
+function unsafeDirectory(subject: string, dir: string, flag: string): CheckResult | null {
+  let d: string;
+  try {
+    d = fs.realpathSync(dir);
+  } catch {
+    return null; // reported by the caller's own checks
+  }
+  const elsewhere = `or pass ${flag} with a path in a directory only root can write`;
+  for (;;) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(d);
+    } catch {
+      return null;
+    }
+    const writable = st.mode & 0o022;
+    const sticky = (st.mode & 0o1000) !== 0;
+    const who = st.mode & 0o002 ? 'others' : 'its group';
+    if (writable && !sticky) {
+      return problem(subject, `directory ${d} (mode ${octal(st.mode)}) is writable by ${who} without the sticky bit: they can replace the file or put a link in its place`, `chmod go-w ${d}, ${elsewhere}`);
+    }
+    if (writable && st.uid !== 0) {
+      return problem(subject, `directory ${d} (mode ${octal(st.mode)}) is sticky but owned by uid ${st.uid}, not root: its owner can replace the file or put a link in its place`, `chown root ${d}, ${elsewhere}`);
+    }
+    if (st.uid !== 0 && st.uid !== euid()) {
+      return problem(subject, `directory ${d} is owned by uid ${st.uid}, who can replace the file or put a link in its place`, `chown root ${d}, ${elsewhere}`);
+    }
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
 }
 
 function kindOf(st: fs.Stats): string {
@@ -44,7 +93,7 @@ export function directoryProblem(subject: string, file: string, flag: string): C
     const why = code === 'EROFS' ? 'is on a read-only file system' : `is not writable by ${uid()}`;
     return problem(subject, `directory ${dir} ${why}`, `run the daemon (and this check) as root, or ${elsewhere}`);
   }
-  return null;
+  return unsafeDirectory(subject, dir, flag);
 }
 
 export function checkLogFile(path: string): CheckResult {
@@ -71,6 +120,15 @@ export function checkLogFile(path: string): CheckResult {
   if (!st.isFile()) {
     return problem(subject, `${kindOf(st)}, not a regular file that fail2ban can read`, `remove it, or pass -f with the path of a regular file (the jail's logpath)`);
   }
+  if (st.nlink > 1) {
+    return problem(subject, `has ${st.nlink} links (a hard link to another file), which the daemon refuses to write through`, `rm ${path} (the daemon creates it), or pass -f with another path`);
+  }
+  if (st.uid !== euid()) {
+    return problem(subject, `owned by uid ${st.uid}, not by uid ${euid()}, the daemon's (run as root): the daemon refuses to write to it`, `rm ${path} (the daemon creates it), or chown root ${path}`);
+  }
+  if (st.mode & 0o022) {
+    return problem(subject, `writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${octal(st.mode)}): they can add lines that fail2ban acts on`, `chmod 640 ${path}`);
+  }
   try {
     fs.accessSync(path, fs.constants.W_OK);
   } catch (err) {
@@ -86,21 +144,31 @@ export function checkPidFile(path: string): CheckResult {
   if (dirBad) return dirBad;
   let st: fs.Stats;
   try {
-    st = fs.statSync(path);
+    st = fs.lstatSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return ok(subject, `does not exist yet; ${dirname(resolve(path))} is writable`);
     return problem(subject, `cannot be examined (${code ?? String(err)})`, 'pass -p with another path');
   }
-  if (!st.isFile()) return problem(subject, `${kindOf(st)}, not a pidfile`, 'remove it, or pass -p with another path');
+  if (!st.isFile()) return problem(subject, `${kindOf(st)}, not a pidfile: the daemon refuses to start with it (exit 73)`, `remove it, or pass -p with another path`);
   let text = '';
   try {
-    text = fs.readFileSync(path, 'latin1').trim();
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(32);
+      text = buf.toString('latin1', 0, fs.readSync(fd, buf, 0, buf.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     // unreadable: the daemon treats it as stale
   }
-  if (/^\d{1,10}$/.test(text) && isAlive(Number(text))) {
-    return ok(subject, `names running pid ${text}, pfasciilogd's if it is running (with this pidfile a second instance refuses to start)`);
+  const pid = parsePid(text);
+  if (pid !== null && isPfasciilogd(pid)) {
+    return ok(subject, `names pid ${pid}, a running pfasciilogd (with this pidfile a second instance refuses to start)`);
+  }
+  if (pid !== null && processIdentity(pid) !== null) {
+    return ok(subject, `stale: pid ${pid} is running but is not pfasciilogd; the daemon replaces it`);
   }
   return ok(subject, 'stale (no running process); the daemon replaces it');
 }

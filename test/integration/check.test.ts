@@ -205,6 +205,22 @@ test('pfasciilogd check with the real tools', async (t) => {
     assert.match(l, /rm .*link\.log/);
   });
 
+  await t.test('a hard link at the log path; a log or pidfile directory others can write without the sticky bit', () => {
+    const hard = path.join(tmp, 'hard.log');
+    fs.linkSync(log, hard);
+    try {
+      broken(set('-f', hard), /^problem  log file .*hard\.log: has 2 links \(a hard link to another file\), which the daemon refuses to write through; rm .*hard\.log/);
+    } finally {
+      fs.rmSync(hard);
+    }
+    const open = path.join(tmp, 'open');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    const because = 'is writable by others without the sticky bit: they can replace the file or put a link in its place; chmod go-w';
+    broken(set('-f', path.join(open, 'pf.log')), new RegExp(`^problem  log file .*open/pf\\.log: directory .*open \\(mode 0777\\) ${because} `));
+    broken(set('-p', path.join(open, 'p.pid')), new RegExp(`^problem  pidfile .*open/p\\.pid: directory .*open \\(mode 0777\\) ${because} `));
+  });
+
   await t.test('a filter that does not match the log', () => {
     const other = path.join(tmp, 'other.conf');
     fs.writeFileSync(other, '[Definition]\nfailregex = ^ rule \\S+ block out on \\S+: <ADDR>\n');
