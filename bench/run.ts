@@ -1,13 +1,14 @@
 // `npm run bench [-- --only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
-// a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: a
-// generated pflog capture through tcpdump -r and pfasciilogd read), then the
+// a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: two
+// generated pflog captures through tcpdump -S -r and pfasciilogd read), then the
 // dedupe bench (bench/dedupe.ts: a flood capture through read with and
 // without --dedupe, and fail2ban-regex; at most 1,000,000 packets), then the
 // stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
 // `read` and over its capture). --lines is the number of lines relayed, of
 // packets decoded and of lines summarised; --repeat runs each
-// contender N times round-robin and keeps its best time and highest peak RSS;
+// contender N times round-robin and keeps its best time and highest peak RSS
+// (default: 3 for decode, 1 for the others);
 // --keep leaves the scratch directories in place.
 // Informational: missing a target is reported, not failed; a contender that
 // fails or produces wrong output makes the exit status 1.
@@ -28,7 +29,8 @@ type Bench = (typeof BENCHES)[number];
 
 interface Options {
   lines: number;
-  repeat: number;
+  /** null: each bench's own default (decode: best of 3; the others: 1) */
+  repeat: number | null;
   keep: boolean;
   only: Bench | null;
 }
@@ -57,7 +59,7 @@ function options(): Options {
   if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: ${BENCHES.join(', ')}, not '${only}'`);
   return {
     lines: positive('--lines', values.lines, '1000000', 9),
-    repeat: positive('--repeat', values.repeat, '1', 2),
+    repeat: values.repeat === undefined ? null : positive('--repeat', values.repeat, '1', 2),
     keep: values.keep === true,
     only: only as Bench | null,
   };
@@ -83,12 +85,12 @@ async function main(): Promise<number> {
     if (benches.length > 1) console.log(`${i > 0 ? '\n' : ''}=== ${bench} bench ===`);
     const passed =
       bench === 'relay'
-        ? await inScratch(bench, keep, (dir) => runRelayBench({ lines, repeat, keep, dir }))
+        ? await inScratch(bench, keep, (dir) => runRelayBench({ lines, repeat: repeat ?? 1, keep, dir }))
         : bench === 'decode'
-          ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }))
+          ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat: repeat ?? 3, keep, dir }))
           : bench === 'dedupe'
             ? await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }))
-            : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat, keep, dir }));
+            : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat: repeat ?? 1, keep, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;

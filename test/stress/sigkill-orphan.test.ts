@@ -1,6 +1,6 @@
 // SIGKILL to the daemon: its tcpdump must exit within 1 s, so no capture is
-// left running as root with nobody reading it. The reaper (src/daemon/
-// reaper-main.ts) sees the daemon's pipe close and stops tcpdump: TERM, then
+// left running as root with nobody reading it. The reaper (a sh loop, src/
+// daemon/reaper.ts) sees the daemon's pipe close and stops tcpdump: TERM, then
 // KILL. Checked with fakes (one that waits quietly, one that ignores TERM)
 // and with the real tcpdump -Z nobody on the quiet loopback of a network
 // namespace of its own, where no packet would ever make it write to the
@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { MAIN_JS, Sandbox, TEXT_RELAY, isAlive, sleep, waitFor } from '../support/daemon-harness.js';
 import { findTool, unavailable } from '../support/unavailable.js';
+import { REAPER_NAME } from '../../src/daemon/reaper.js';
 
 const LIMIT_MS = 1000;
 
@@ -56,11 +57,19 @@ function procAvailable(t: TestContext): boolean {
   return false;
 }
 
-/** The daemon's reaper: its child running reaper-main.js. */
+/** The daemon's reaper: its child named REAPER_NAME, a shell, not a second node. */
 function reaperOf(daemon: number): number {
-  const pid = children(daemon).find((p) => commandOf(p).includes('reaper-main.js'));
+  const pid = children(daemon).find((p) => commandOf(p).trimEnd().endsWith(` ${REAPER_NAME}`));
   assert.ok(pid, `a reaper among the daemon's children: ${children(daemon).map(commandOf).join('; ')}`);
+  assert.notEqual(fs.realpathSync(`/proc/${pid}/exe`), fs.realpathSync(process.execPath), 'the reaper is not a node process');
   return pid;
+}
+
+/** Resident and private (anonymous) memory of a process, kB (Linux /proc). */
+function memoryKb(pid: number): { rss: number; private: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS'), private: kb('RssAnon') };
 }
 
 test('SIGKILL to the daemon: a tcpdump that waits quietly exits within 1 s, and so does the reaper', { timeout: 20_000 }, async (t) => {
@@ -71,6 +80,8 @@ test('SIGKILL to the daemon: a tcpdump that waits quietly exits within 1 s, and 
   await sb.waitForLine(/^argv /);
   const [fake] = sb.fakePids();
   const reaper = reaperOf(d.pid);
+  const mem = memoryKb(reaper);
+  t.diagnostic(`reaper idle: ${mem.rss} kB RSS, ${mem.private} kB private`);
   const ms = await msUntilGone(d.pid, fake!);
   t.diagnostic(`quiet fake tcpdump gone ${ms} ms after SIGKILL`);
   assert.ok(ms <= LIMIT_MS, `gone after ${ms} ms, limit ${LIMIT_MS}`);
