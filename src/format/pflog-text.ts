@@ -7,20 +7,29 @@ import type { AsciiWriter } from './ascii-writer.js';
 
 /**
  * The pflog part of the line depends only on the header bytes (not on the
- * pids in it), and a firewall logs through a few rules: the text is kept per
- * rule number with the header it came from, and reused while the bytes match.
- * The entries' buffers are allocated once per rule, never per packet.
+ * pids in it), and a firewall mostly logs runs of packets through the same
+ * rule: the text is kept per rule number with the header words it came from,
+ * and reused while they match. A miss (rule, interface or action changed) must
+ * cost little more than no cache at all: it records the words and copies the
+ * text into the entry's own buffer, allocated once per rule, never per packet.
  */
 interface PrefixEntry {
-  header: Uint8Array;
-  /** header bytes 0..47 as 12 words, for a quick compare */
+  /** header bytes 0..47 as 12 words: length, af, action, reason, ifname, ruleset, rule and sub-rule numbers */
   words: Int32Array;
+  /** the direction byte (60) */
+  dir: number;
+  /** FreeBSD's rule identifier (bytes 64..67), 0 for shorter headers */
+  rid: number;
   headerLength: number;
-  /** the text, exactly */
+  /** the text, exactly, in prefix[0..prefixLength) */
   prefix: Uint8Array;
+  /** 0: nothing kept */
+  prefixLength: number;
 }
 
 const MAX_CACHED_RULES = 256;
+/** longer texts (escaped names) are written each time */
+const MAX_PREFIX = 256;
 const prefixCache = new Map<number, PrefixEntry>();
 
 let viewBytes: Uint8Array | null = null;
@@ -35,44 +44,52 @@ function viewOf(b: Uint8Array): DataView {
   return view!;
 }
 
-function matches(e: PrefixEntry, h: PflogHeader): boolean {
+function matches(e: PrefixEntry, h: PflogHeader, v: DataView): boolean {
   const n = h.headerBytes;
   if (n !== e.headerLength) return false;
-  const b = h.bytes;
   const o = h.offset;
-  const hb = e.header;
   // what the text depends on: everything up to the uid, the direction, and
   // FreeBSD's rule identifier (not the pids, nor OpenBSD's rewritten addresses)
-  const v = viewOf(b);
   const w = e.words;
   for (let i = 0; i < 12; i++) if (v.getInt32(o + 4 * i, true) !== w[i]) return false;
-  if (b[o + 60] !== hb[60]) return false;
-  if (n >= 68) for (let i = 64; i < 68; i++) if (b[o + i] !== hb[i]) return false;
-  return true;
+  if (h.bytes[o + 60] !== e.dir) return false;
+  return n < 68 || v.getInt32(o + 64, true) === e.rid;
 }
 
 export function writePflog(w: AsciiWriter, h: PflogHeader): void {
+  const v = viewOf(h.bytes);
   let e = prefixCache.get(h.rulenr);
-  if (e !== undefined && matches(e, h)) {
-    w.buf.set(e.prefix, w.pos); // exactly the text: one memcpy
-    w.pos += e.prefix.length;
+  if (e !== undefined && e.prefixLength > 0 && matches(e, h, v)) {
+    const len = e.prefixLength;
+    const src = e.prefix;
+    const b = w.buf;
+    const p = w.pos;
+    for (let i = 0; i < len; i++) b[p + i] = src[i]!;
+    w.pos = p + len;
     return;
   }
   const start = w.pos;
   writePflogUncached(w, h);
   const n = h.headerBytes;
   const len = w.pos - start;
-  if (n > 128 || len > 512) return; // odd headers, escaped names: not worth keeping
   if (e === undefined) {
     if (prefixCache.size >= MAX_CACHED_RULES) prefixCache.clear();
-    e = { header: new Uint8Array(128), words: new Int32Array(12), headerLength: 0, prefix: new Uint8Array(0) };
+    e = { words: new Int32Array(12), dir: 0, rid: 0, headerLength: 0, prefix: new Uint8Array(MAX_PREFIX), prefixLength: 0 };
     prefixCache.set(h.rulenr, e);
   }
-  for (let i = 0; i < n; i++) e.header[i] = h.bytes[h.offset + i]!;
-  const v = viewOf(h.bytes);
-  for (let i = 0; i < 12; i++) e.words[i] = v.getInt32(h.offset + 4 * i, true);
+  if (n > 128 || len > MAX_PREFIX) {
+    e.prefixLength = 0; // odd headers, escaped names: not worth keeping
+    return;
+  }
+  const o = h.offset;
+  for (let i = 0; i < 12; i++) e.words[i] = v.getInt32(o + 4 * i, true);
+  e.dir = h.bytes[o + 60]!;
+  e.rid = n >= 68 ? v.getInt32(o + 64, true) : 0;
   e.headerLength = n;
-  e.prefix = new Uint8Array(w.buf.subarray(start, start + len)); // a copy of exactly the text (misses only)
+  const b = w.buf;
+  const dst = e.prefix;
+  for (let i = 0; i < len; i++) dst[i] = b[start + i]!;
+  e.prefixLength = len;
 }
 
 function writePflogUncached(w: AsciiWriter, h: PflogHeader): void {
