@@ -589,7 +589,7 @@ test('fail2ban filter pfasciilogd.conf with the real tcpdump and fail2ban-regex'
     const fr = out.split('\n').filter((l) => l.startsWith("['set', 'pf', 'addfailregex'"));
     assert.equal(fr.length, 1);
     assert.match(fr[0]!, /Flags \\\\\[F\?S/);
-    assert.match(out, /block quick proto tcp from <f2b-pf> to any/);
+    assert.match(out, /block quick from <f2b-pf> to any # /);
     assert.match(out, /pfctl -a f2b\/pf -t f2b-pf -T add <ip>/);
     assert.match(out, /^\['start', 'pf'\]$/m);
   });
