@@ -247,6 +247,22 @@ pkt6('IPv6 AH, TCP PSH-ACK', '2001:db8::51', 51, ahTcp(TCP.PSH | TCP.ACK), TCP.P
 other4('ESP', '192.0.2.50', 50, Buffer.alloc(24, 0x55));
 pkt6('IPv6 UDP, af 24', '2001:db8::3', 17, udp(1053, 53), null, { hdr: { af: AF.INET6_OPENBSD, length: 100 } });
 tcp6('truncated-ip6 (tcpdump prints no space after "!")', '2001:db8::88', TCP.SYN, { payloadLength: 600 });
+// IPv4 inside IPv6: mapped and compatible sources are never banned (fail2ban's
+// <ADDR> would turn ::ffff:198.51.100.7 into IPv4 198.51.100.7); IPv6
+// addresses that merely embed one (IPv4-translated, NAT64) are banned as IPv6
+const MAPPED = '::ffff:198.51.100.7';
+const COMPATIBLE = '::203.0.113.9';
+tcp6('IPv4-mapped source, TCP SYN (old filter: bans IPv4 198.51.100.7)', MAPPED, TCP.SYN, { old: ['198.51.100.7'] });
+tcp6('IPv4-mapped source, TCP ACK', MAPPED, TCP.ACK);
+pkt6('IPv4-mapped source, UDP', MAPPED, 17, udp(5000, 6000, Buffer.from('ping')), null);
+pkt6('IPv4-mapped source, ICMPv6 echo', MAPPED, 58, icmp(128, 0, echo(1, 2)), null);
+tcp6('IPv4-compatible source, TCP SYN', COMPATIBLE, TCP.SYN);
+pkt6('IPv4-compatible source, ICMPv6 echo', COMPATIBLE, 58, icmp(128, 0, echo(1, 3)), null);
+pkt6('IPv4-compatible source, UDP, af 24', COMPATIBLE, 17, udp(1053, 53), null, { hdr: { af: AF.INET6_OPENBSD, length: 100 } });
+tcp6('::1 as a source (in ::/96)', '::1', TCP.SYN);
+tcp6('IPv4-translated source ::ffff:0:c000:207: an IPv6 address, banned', '::ffff:0:c000:207', TCP.SYN);
+tcp6('NAT64 source 64:ff9b::c633:6407: an IPv6 address, banned', '64:ff9b::c633:6407', TCP.SYN);
+const NEVER_BANNED = new Set([MAPPED, COMPATIBLE, '::1']);
 // rule numbers, anchors, reasons, interfaces, header lengths
 tcp4('rule 0', '198.51.100.30', TCP.SYN, { hdr: { rulenr: 0 } });
 tcp4('rule 9', '198.51.100.31', TCP.SYN, { hdr: { rulenr: 9 } });
@@ -274,7 +290,7 @@ for (const action of [PF.PASS, PF.DROP, PF.SCRUB, PF.NAT, PF.RDR, PF.MATCH_FREEB
 }
 
 function bannedNormal(c: Case): boolean {
-  return c.action === PF.DROP && c.dir === DIR.IN;
+  return c.action === PF.DROP && c.dir === DIR.IN && !NEVER_BANNED.has(c.src);
 }
 
 function bannedSyn(c: Case): boolean {
@@ -510,6 +526,21 @@ test('fail2ban filter pfasciilogd.conf with the real tcpdump and fail2ban-regex'
       }
       const fromTcpdump = sorted(fail2banRegex(f2bRegex, log, filterArg(tmp, mode)).map((x) => x.ip));
       assert.deepEqual(sorted(hits.map((x) => x.ip)), fromTcpdump, `[${mode}] same multiset as tcpdump's rendering`);
+    }
+  });
+
+  // --- what the filter leaves out on purpose, stats shows
+  await t.test('pfasciilogd stats counts the IPv4-mapped/compatible sources the filter never bans', () => {
+    const main = join(ROOT, 'dist/src/cli/main.js');
+    const want = cases.filter((c) => NEVER_BANNED.has(c.src) && c.action === PF.DROP && c.dir === DIR.IN).length;
+    assert.equal(want, 8);
+    for (const input of [log, pcap]) {
+      const j = run(process.execPath, [main, 'stats', '--json', input]);
+      assert.equal(j.status, 0, j.stderr);
+      assert.equal((JSON.parse(j.stdout) as { v4_in_v6_not_banned: number }).v4_in_v6_not_banned, want, input);
+      const txt = run(process.execPath, [main, 'stats', input]);
+      assert.equal(txt.status, 0, txt.stderr);
+      assert.match(txt.stdout, new RegExp(`^IPv4-mapped/compatible sources not banned: ${want} blocked packets$`, 'm'), input);
     }
   });
 
