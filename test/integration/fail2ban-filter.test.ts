@@ -31,25 +31,21 @@ import {
   udp,
   type PflogOptions,
 } from '../support/capture-builder.js';
+import { FILTER, fail2banRegex, filterArg, type Hit } from '../support/fail2ban-regex.js';
 import { findTool, unavailable } from '../support/unavailable.js';
 
 // Stamps are written in a zone with daylight saving time and fail2ban-regex
-// runs in another one (see F2B_TZ): a filter that ignored the stamp's UTC
-// offset would be hours off. Nothing reads TZ before this line runs, and node
+// runs in another one (F2B_TZ in ../support/fail2ban-regex.ts): a filter
+// that ignored the stamp's UTC offset would be hours off. Nothing reads TZ before this line runs, and node
 // runs each test file in its own process.
 process.env.TZ = 'Europe/Berlin';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const FILTER = join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
 const JAIL = join(ROOT, 'etc/fail2ban/jail.d/pfasciilogd.conf');
 const SAMPLE = join(ROOT, 'test/fail2ban/pfasciilogd.log');
 
-/** Time zone for fail2ban-regex: POSIX form (needs no tzdata), UTC+9. */
-const F2B_TZ = 'JST-9';
 /** The filter that this one replaces. */
 const OLD_REGEX = 'rule \\d/\\d\\(match\\): block in on \\w+: <HOST>\\.\\d+';
-/** fail2ban-regex output: address, epoch seconds and the matched line. */
-const OUT_FORMAT = '<ip>\t<time>\t<msg>';
 
 // ---------------------------------------------------------------------------
 // tools
@@ -66,38 +62,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-interface Hit {
-  ip: string;
-  time: number;
-  line: string;
-}
-
-function fail2banRegex(tool: string, log: string, regex: string): Hit[] {
-  const r = run(tool, ['-o', OUT_FORMAT, log, regex], { ...process.env, TZ: F2B_TZ });
-  assert.equal(r.status, 0, `fail2ban-regex ${regex} failed:\n${r.stderr}\n${r.stdout}`);
-  const hits: Hit[] = [];
-  for (const row of r.stdout.split('\n')) {
-    if (row === '') continue;
-    const a = row.indexOf('\t');
-    const b = row.indexOf('\t', a + 1);
-    assert.ok(a > 0 && b > a, `unexpected fail2ban-regex output row: ${JSON.stringify(row)}`);
-    hits.push({ ip: row.slice(0, a), time: Number(row.slice(a + 1, b)), line: row.slice(b + 1).trimEnd() });
-  }
-  return hits;
-}
-
-/** fail2ban-regex accepts "path/to/filter.conf[opts]" only for paths of [\w/.-]. */
-function filterArg(tmp: string, mode: string): string {
-  let path = FILTER;
-  if (!/^[\w/.-]+$/.test(path)) {
-    const dir = join(tmp, 'fail2ban/filter.d');
-    mkdirSync(dir, { recursive: true });
-    path = join(dir, 'pfasciilogd.conf');
-    cpSync(FILTER, path);
-  }
-  return `${path}[mode=${mode}]`;
 }
 
 function byLine(hits: Hit[]): Map<string, Hit[]> {
