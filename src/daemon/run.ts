@@ -13,7 +13,7 @@ import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { hostInterfaceNames } from '../capture/interface-names.js';
 import type { DaemonOptions } from '../cli/options.js';
-import { LineStamper } from '../format/stamp-lines.js';
+import { LineStamper, MAX_LINE_BYTES } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
 import { escapeText } from '../format/escape.js';
 import { LogFile } from '../sink/log-file.js';
@@ -46,6 +46,8 @@ interface StdoutLines {
   reset(): void;
   /** a buffer from push/end has been consumed */
   release?(lines: Buffer): void;
+  /** over-long lines cut since the last call (LineStamper) */
+  takeCuts?(): { lines: number; bytes: number } | null;
 }
 
 /**
@@ -114,6 +116,18 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   };
   const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
   const stderrLines = new LineStamper();
+  // The rest of an over-long line from tcpdump is packet text: it is dropped,
+  // never a line of its own, and said here, after the head was written.
+  const cutTotals = { stdout: 0, stderr: 0 };
+  const reportCuts = (lines: StdoutLines, stream: 'stdout' | 'stderr') => {
+    const c = lines.takeCuts?.();
+    if (!c) return;
+    cutTotals[stream] += c.lines;
+    event(
+      `tcpdump ${stream}: ${c.lines} line${c.lines === 1 ? '' : 's'} longer than ${MAX_LINE_BYTES} bytes: kept the first ${MAX_LINE_BYTES} bytes, ` +
+        `dropped the other ${c.bytes} (${cutTotals[stream]} cut since start)`,
+    );
+  };
   // a live capture must not outlive a killed daemon (a capture file ends by itself)
   const reaper = opts.readFile === undefined ? new Reaper(event) : null;
   const supervisor = new Supervisor({
@@ -122,19 +136,25 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
       const out = stdoutLines.push(chunk, stampBytes());
-      if (out === null) return;
-      const more = log.write(out); // copies: the buffer can be reused at once
-      stdoutLines.release?.(out);
+      let more = true;
+      if (out !== null) {
+        more = log.write(out); // copies: the buffer can be reused at once
+        stdoutLines.release?.(out);
+      }
+      reportCuts(stdoutLines, 'stdout');
       if (!more) supervisor.pause();
     },
     onStderr(chunk) {
       const out = stderrLines.push(chunk, stampBytes());
       if (out !== null) log.write(out);
+      reportCuts(stderrLines, 'stderr');
     },
     onRunEnd() {
       reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
       for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
+      reportCuts(stdoutLines, 'stdout');
+      reportCuts(stderrLines, 'stderr');
     },
     onRunStart() {
       stdoutLines.reset();

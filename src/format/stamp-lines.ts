@@ -8,11 +8,21 @@ import { escapeBytes } from './escape.js';
 const NL = 0x0a;
 const NL_BUF = Buffer.from('\n');
 
-/** Longest line kept whole; a longer run without a newline is cut there. */
+/**
+ * Longest line kept: a longer one keeps its first MAX_LINE_BYTES bytes and
+ * the rest, up to its newline, is dropped (never a line of its own).
+ */
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export class LineStamper {
   private partial: Buffer | null = null;
+  /** inside a line longer than maxLine whose head was emitted: drop up to the newline */
+  private dropping = false;
+  /** bytes of the current over-long line dropped so far */
+  private dropBytes = 0;
+  /** over-long lines and their dropped bytes, not yet taken by takeCuts() */
+  private cutLines = 0;
+  private cutBytes = 0;
   /** Output of the fast path, reused: what push() returns is valid until the next call. */
   private out: Buffer = Buffer.allocUnsafe(1 << 16);
 
@@ -38,7 +48,7 @@ export class LineStamper {
   private pushPrintable(chunk: Buffer, stamp: Buffer): Buffer | null | undefined {
     const lastNl = chunk.lastIndexOf(NL);
     const p = this.partial;
-    if (lastNl < 0 || chunk.length - lastNl - 1 >= this.maxLine) return undefined;
+    if (this.dropping || lastNl < 0 || chunk.length - lastNl - 1 >= this.maxLine) return undefined;
     if (!allPrintableOrNewline(chunk) || (p !== null && !allPrintableOrNewline(p))) return undefined;
     const sl = stamp.length;
     let out = this.out;
@@ -49,7 +59,7 @@ export class LineStamper {
       const nl = chunk.indexOf(NL, start);
       const head = first && p !== null ? p.length : 0;
       const len = nl + 1 - start;
-      if (head + len - 1 > this.maxLine) return undefined; // a line to cut: the general path does it
+      if (head + len - 1 > this.maxLine) return undefined; // an over-long line: the general path cuts it
       if (o + sl + head + len > out.length) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + sl + head + len));
         bigger.set(out.subarray(0, o));
@@ -70,40 +80,79 @@ export class LineStamper {
     return out.subarray(0, o);
   }
 
-  /** Anything else: bytes to escape, lines to cut at maxLine. */
+  /**
+   * Anything else: bytes to escape, over-long lines. A line longer than
+   * maxLine keeps its first maxLine bytes (the head, which holds the header
+   * tcpdump printed) and loses the rest up to its newline: the rest is text
+   * from the packet, and as a line of its own it would start with whatever
+   * the sender chose. Dropped rests are counted for takeCuts().
+   */
   private pushAny(chunk: Buffer, stamp: Buffer): Buffer | null {
     let data = chunk;
-    if (this.partial !== null) {
+    let start = 0;
+    if (this.dropping) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.dropBytes += chunk.length;
+        return null;
+      }
+      this.dropBytes += nl;
+      this.endCut();
+      start = nl + 1;
+    } else if (this.partial !== null) {
       data = Buffer.concat([this.partial, chunk]);
       this.partial = null;
     }
     const n = data.length;
     const lastNl = data.lastIndexOf(NL);
     const pieces: Buffer[] = [];
-    // Complete lines, each cut into pieces of at most maxLine bytes.
-    for (let start = 0; start <= lastNl; ) {
-      const nl = data.indexOf(NL, start);
-      for (let at = start; at < nl || at === start; at += this.maxLine) {
-        pieces.push(data.subarray(at, Math.min(at + this.maxLine, nl)), NL_BUF);
-        if (at + this.maxLine >= nl) break;
-      }
-      start = nl + 1;
+    for (let from = start; from <= lastNl; ) {
+      const nl = data.indexOf(NL, from);
+      if (nl - from > this.maxLine) {
+        pieces.push(data.subarray(from, from + this.maxLine), NL_BUF);
+        this.dropBytes = nl - from - this.maxLine;
+        this.endCut();
+      } else pieces.push(data.subarray(from, nl), NL_BUF);
+      from = nl + 1;
     }
-    const tail = n - lastNl - 1;
-    if (tail > 0) {
-      // An unterminated run is cut every maxLine bytes (not wherever a chunk
-      // happened to end): pieces of exactly the limit, and less held back.
-      const keepFrom = n - (tail % this.maxLine);
-      for (let at = lastNl + 1; at < keepFrom; at += this.maxLine) pieces.push(data.subarray(at, at + this.maxLine), NL_BUF);
-      if (keepFrom < n) this.partial = Buffer.from(data.subarray(keepFrom)); // a copy: do not pin the whole chunk
-    }
+    const tailFrom = Math.max(start, lastNl + 1);
+    if (n - tailFrom >= this.maxLine) {
+      // no newline yet and already at the limit: the head now, the rest dropped as it comes
+      pieces.push(data.subarray(tailFrom, tailFrom + this.maxLine), NL_BUF);
+      this.dropping = true;
+      this.dropBytes = n - tailFrom - this.maxLine;
+    } else if (tailFrom < n) this.partial = Buffer.from(data.subarray(tailFrom)); // a copy: do not pin the whole chunk
     if (pieces.length === 0) return null;
     const lines = Buffer.concat(pieces);
     return stampEscaped(lines, lines.length - 1, stamp);
   }
 
+  /** The over-long line being dropped has ended: count it if anything was lost. */
+  private endCut(): void {
+    if (this.dropBytes > 0) {
+      this.cutLines++;
+      this.cutBytes += this.dropBytes;
+    }
+    this.dropping = false;
+    this.dropBytes = 0;
+  }
+
+  /**
+   * Over-long lines whose rest was dropped since the last call, and the bytes
+   * dropped, or null when there were none. The daemon logs them as an event
+   * after writing what push() returned.
+   */
+  takeCuts(): { lines: number; bytes: number } | null {
+    if (this.cutLines === 0) return null;
+    const cuts = { lines: this.cutLines, bytes: this.cutBytes };
+    this.cutLines = 0;
+    this.cutBytes = 0;
+    return cuts;
+  }
+
   /** The unterminated tail, if any, as a final line (the child has exited). */
   end(stamp: Buffer): Buffer | null {
+    if (this.dropping) this.endCut();
     if (this.partial === null) return null;
     const rest = Buffer.concat([this.partial, NL_BUF]);
     this.partial = null;
@@ -113,6 +162,8 @@ export class LineStamper {
   /** A new stream begins: a tail the last one left unfinished was already flushed by end(). */
   reset(): void {
     this.partial = null;
+    this.dropping = false;
+    this.dropBytes = 0;
   }
 
   /** Bytes held back waiting for a newline. */

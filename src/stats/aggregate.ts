@@ -7,7 +7,7 @@
 //    buckets (1 s, 5 s, 10 s, 30 s, 1 min, ... 1 day, 1 week, ...) as needed;
 //  - sources: see sources.ts (exact up to 100,000 of them, then a lossy count).
 
-import { PROTO_CODE_NAMES, type StatsRecord } from './record.js';
+import { PROTO_CODE_NAMES, isIpv4MappedOrCompatible, type StatsRecord } from './record.js';
 import { PORT_KEYS, SourceTable, type SourceRow } from './sources.js';
 
 export type { SourceRow };
@@ -129,6 +129,8 @@ export interface Summary {
   packets: number;
   /** packets outside --since/--until */
   outside: number;
+  /** packets blocked inbound from IPv4-mapped/compatible IPv6 sources, which the fail2ban filter never bans */
+  v4InV6NotBanned: number;
   /** ms since the epoch of the first and last packet counted, or null */
   first: number | null;
   last: number | null;
@@ -161,6 +163,7 @@ export class Aggregator {
   packets = 0;
   outside = 0;
   blocked = 0;
+  v4InV6NotBanned = 0;
   private first = Infinity;
   private last = -Infinity;
   private readonly since: number;
@@ -203,6 +206,7 @@ export class Aggregator {
     if (r.action === 'block') {
       this.blocked++;
       this.timeline.add(t);
+      if (r.src6 !== '' && r.direction === 'in' && isIpv4MappedOrCompatible(r.src6)) this.v4InV6NotBanned++;
     }
   }
 
@@ -228,6 +232,7 @@ export class Aggregator {
       unparsed: this.unparsed,
       packets: this.packets,
       outside: this.outside,
+      v4InV6NotBanned: this.v4InV6NotBanned,
       first,
       last,
       actions: this.actions.sorted(),

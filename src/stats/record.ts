@@ -116,6 +116,19 @@ export function ipv4Text(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/**
+ * Whether an IPv6 source, as tcpdump and our decoder print it (compressed,
+ * lower case, the last 32 bits dotted), is IPv4-mapped (::ffff:0:0/96) or
+ * IPv4-compatible (::/96, which holds :: and ::1 too). The shipped fail2ban
+ * filter never bans these: fail2ban would turn ::ffff:a.b.c.d into the IPv4
+ * address a.b.c.d, which the sender did not use.
+ */
+export function isIpv4MappedOrCompatible(src6: string): boolean {
+  if (!src6.startsWith('::')) return false;
+  const rest = /^::ffff:/i.test(src6) ? src6.slice(7) : src6.slice(2);
+  return /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})?)?)$/i.test(rest);
+}
+
 /** A dotted quad to its number, or -1. */
 export function parseIpv4(s: string): number {
   let n = 0;

@@ -37,6 +37,7 @@ export function summaryJson(s: Summary, o: JsonOptions): object {
     unparsed: s.unparsed,
     packets: s.packets,
     outside: s.outside,
+    v4_in_v6_not_banned: s.v4InV6NotBanned,
     first: s.first === null ? null : stamp(s.first),
     last: s.last === null ? null : stamp(s.last),
     span_seconds: s.first === null || s.last === null ? null : (s.last - s.first) / 1000,

@@ -136,6 +136,8 @@ export function renderText(s: Summary, o: TextOptions): string {
   const outside = s.outside > 0 ? ` (and ${int(s.outside)} outside --since/--until)` : '';
   out.push(`${'Packets'.padEnd(13)}${int(s.packets)}${outside}`);
   if (s.lines > 0) out.push(`${'Lines'.padEnd(13)}${int(s.lines)} read: ${int(s.events)} daemon events, ${int(s.unparsed)} not understood`);
+  // the filter's deliberate blind spot, in plain sight (see isIpv4MappedOrCompatible)
+  out.push(`IPv4-mapped/compatible sources not banned: ${int(s.v4InV6NotBanned)} blocked packets`);
   out.push(...tally('Actions', s.actions, s.packets, w));
   out.push(...tally('Directions', s.directions, s.packets, w));
   out.push(...tally('Protocols', s.protocols, s.packets, w));

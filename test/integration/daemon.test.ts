@@ -420,7 +420,7 @@ test('an idle line is in the file within 20 ms', async (t) => {
   await stopAndCheck(s, d);
 });
 
-test('odd bytes come out escaped tcpdump-style; a line over 64 KiB is cut, not held', async (t) => {
+test('odd bytes come out escaped tcpdump-style; a line over 64 KiB keeps its head at once, its rest is dropped', async (t) => {
   const s = sandbox(t, 'odd');
   const d = s.start([...TEXT_RELAY, '--tcpdump', s.fake('odd')]);
   // The long run has no newline, yet a cut piece of it appears while tcpdump still runs.
@@ -442,8 +442,12 @@ test('odd bytes come out escaped tcpdump-style; a line over 64 KiB is cut, not h
   const ls = payloads(all).filter((x) => /^L+$/.test(x));
   assert.deepEqual(
     ls.map((x) => x.length),
-    [65536, 70000 - 65536],
-    'cut at 64 KiB while running; the rest written when tcpdump ended',
+    [65536],
+    'cut at 64 KiB while running; the rest is never a line of its own',
+  );
+  assert.ok(
+    payloads(all).includes(`pfasciilogd: tcpdump stdout: 1 line longer than 65536 bytes: kept the first 65536 bytes, dropped the other ${70000 - 65536} (1 cut since start)`),
+    'the dropped rest is counted when tcpdump ends',
   );
   assert.equal(all.length, readText(s.log).split('\n').length - 1, 'no extra lines');
 });

@@ -119,67 +119,97 @@ test('property: any split of the input gives the same lines (seeded)', () => {
   }
 });
 
-test('a long run without a newline is cut at the limit, not kept forever', () => {
+test('a long run without a newline: its head comes out at the limit, the rest up to the newline is dropped', () => {
   assert.equal(MAX_LINE_BYTES, 64 * 1024);
   const ls = new LineStamper();
   assert.equal(ls.push(Buffer.alloc(MAX_LINE_BYTES - 1, 'x'), S), null, 'just under the limit: kept');
   assert.equal(ls.pendingBytes, MAX_LINE_BYTES - 1);
   const out = str(ls.push(Buffer.from('x'), S));
-  assert.equal(out, 'S ' + 'x'.repeat(MAX_LINE_BYTES) + '\n', 'at the limit: cut into a line of its own');
+  assert.equal(out, 'S ' + 'x'.repeat(MAX_LINE_BYTES) + '\n', 'at the limit: the head is written');
   assert.equal(ls.pendingBytes, 0);
-  assert.equal(str(ls.push(Buffer.from('rest\n'), S)), 'S rest\n', 'what follows is a new line');
+  assert.equal(ls.takeCuts(), null, 'nothing dropped yet');
+  assert.equal(ls.push(Buffer.from('rest of the same line'), S), null, 'the rest is not a line');
+  assert.equal(str(ls.push(Buffer.from(' still\nnext\n'), S)), 'S next\n', 'the line after the newline is');
+  assert.deepEqual(ls.takeCuts(), { lines: 1, bytes: 27 });
+  assert.equal(ls.takeCuts(), null, 'taken once');
 });
 
-test('one big chunk: cut into pieces of exactly the limit, the rest kept', () => {
+test('a line of exactly the limit is kept whole and counts as no cut', () => {
   const ls = new LineStamper();
-  const out = str(ls.push(Buffer.alloc(70000, 'L'), S));
-  assert.equal(out, 'S ' + 'L'.repeat(MAX_LINE_BYTES) + '\n');
-  assert.equal(ls.pendingBytes, 70000 - MAX_LINE_BYTES);
-  assert.equal(str(ls.push(Buffer.from('\n'), S)), 'S ' + 'L'.repeat(70000 - MAX_LINE_BYTES) + '\n');
-  // complete lines before the run come out first, whole
-  const out2 = str(ls.push(Buffer.concat([Buffer.from('a\nb\n'), Buffer.alloc(2 * MAX_LINE_BYTES + 3, 'M')]), S))!;
-  assert.equal(out2, 'S a\nS b\n' + ('S ' + 'M'.repeat(MAX_LINE_BYTES) + '\n').repeat(2));
-  assert.equal(ls.pendingBytes, 3);
+  const line = 'y'.repeat(MAX_LINE_BYTES);
+  assert.equal(str(ls.push(Buffer.from(`${line}\nz\n`), S)), `S ${line}\nS z\n`);
+  assert.equal(str(ls.push(Buffer.from(line), S)), `S ${line}\n`, 'at the limit before its newline');
+  assert.equal(str(ls.push(Buffer.from('\nz\n'), S)), 'S z\n', 'its newline makes no empty line');
+  assert.equal(ls.takeCuts(), null);
 });
 
-test('a long run fed in pipe-sized chunks: pieces of exactly the limit, no byte lost', () => {
+test('one big chunk: each over-long line keeps its head, complete lines around it stay whole', () => {
+  const ls = new LineStamper();
+  const big = 'rule 1/0(match): block in on em0: 192.0.2.7.80 > 198.51.100.1.80: HTTP: GET /' + 'A'.repeat(MAX_LINE_BYTES);
+  const fake = 'rule 1/0(match): block in on em0: 6.6.6.6.1 > 1.1.1.1.1: Flags [S]';
+  const out = str(ls.push(Buffer.from(`a\n${big}${fake}\nb\n${big}${fake}`), S))!;
+  const head = big.slice(0, MAX_LINE_BYTES);
+  assert.equal(out, `S a\nS ${head}\nS b\nS ${head}\n`);
+  assert.doesNotMatch(out, /6\.6\.6\.6/);
+  assert.equal(str(ls.push(Buffer.from(' more\nc\n'), S)), 'S c\n');
+  const rest = big.length - MAX_LINE_BYTES + fake.length;
+  assert.deepEqual(ls.takeCuts(), { lines: 2, bytes: 2 * rest + 5 });
+});
+
+test('a long run fed in pipe-sized chunks: one head, everything else dropped and counted', () => {
   const ls = new LineStamper();
   const total = 300_000;
   const rand = prng(7);
   const input = Buffer.alloc(total);
   for (let i = 0; i < total; i++) input[i] = 0x61 + Math.floor(rand() * 26);
-  let payload = '';
-  let pieces = 0;
+  let got = '';
   for (let off = 0; off < total; ) {
     const n = Math.min(total - off, 1 + Math.floor(rand() * 65536));
     const out = ls.push(input.subarray(off, off + n), S);
     off += n;
     assert.ok(ls.pendingBytes < MAX_LINE_BYTES, `pending ${ls.pendingBytes}`);
-    if (out !== null) {
-      for (const line of out.toString('latin1').split('\n').slice(0, -1)) {
-        assert.ok(line.startsWith('S '));
-        assert.equal(line.length - 2, MAX_LINE_BYTES);
-        payload += line.slice(2);
-        pieces++;
-      }
-    }
+    if (out !== null) got += out.toString('latin1');
   }
-  assert.equal(pieces, Math.floor(total / MAX_LINE_BYTES));
-  const tail = ls.end(S);
-  assert.ok(tail !== null);
-  payload += tail.toString('latin1').slice(2, -1);
-  assert.equal(payload, input.toString('latin1'), 'concatenated pieces are the input');
+  assert.equal(got, `S ${input.subarray(0, MAX_LINE_BYTES).toString('latin1')}\n`);
+  assert.equal(ls.takeCuts(), null, 'counted when the line ends');
+  assert.equal(ls.end(S), null, 'nothing left to write at the end');
+  assert.deepEqual(ls.takeCuts(), { lines: 1, bytes: total - MAX_LINE_BYTES });
 });
 
-test('a smaller limit can be configured', () => {
+test('a smaller limit can be configured; heads are escaped; reset() ends a drop', () => {
   const ls = new LineStamper(8);
   assert.equal(ls.push(Buffer.from('1234567'), S), null);
   assert.equal(str(ls.push(Buffer.from('8'), S)), 'S 12345678\n');
+  assert.equal(ls.push(Buffer.from('9\n'), S), null, 'the rest of that line');
   assert.equal(str(ls.push(Buffer.from('ok\n'), S)), 'S ok\n');
-  assert.equal(str(ls.push(Buffer.from('\x01\x02\x03\x04\x05\x06\x07\x08'), S)), 'S ^A^B^C^D^E^F^G^H\n', 'cut pieces are escaped');
-  assert.equal(str(ls.push(Buffer.from('abcdefghijklmnopqrst'), S)), 'S abcdefgh\nS ijklmnop\n');
-  assert.equal(ls.pendingBytes, 4);
-  assert.equal(str(ls.push(Buffer.from('uvwx'), S)), 'S qrstuvwx\n');
+  assert.equal(str(ls.push(Buffer.from('\x01\x02\x03\x04\x05\x06\x07\x08\x09\n'), S)), 'S ^A^B^C^D^E^F^G^H\n', 'heads are escaped');
+  assert.equal(str(ls.push(Buffer.from('abcdefghijklmnopqrst'), S)), 'S abcdefgh\n');
   assert.equal(ls.pendingBytes, 0);
+  ls.reset(); // a new run of tcpdump: its first line is a line
   assert.equal(str(ls.push(Buffer.from('x\n'), S)), 'S x\n');
+  assert.deepEqual(ls.takeCuts(), { lines: 2, bytes: 2 }, 'the line cut by reset() lost bytes not counted here');
+});
+
+test('property: any split gives the same heads and the same cut count (seeded, limit 8)', () => {
+  const rand = prng(65536);
+  for (let round = 0; round < 400; round++) {
+    const lines: string[] = [];
+    const nLines = 1 + Math.floor(rand() * 8);
+    for (let l = 0; l < nLines; l++) lines.push('abcdefghijklmnop'.slice(0, Math.floor(rand() * 17)));
+    const input = Buffer.from(lines.join('\n') + '\n');
+    const cuts = Array.from({ length: Math.floor(rand() * 6) }, () => Math.floor(rand() * (input.length + 1))).sort((a, b) => a - b);
+    const bounds = [0, ...cuts, input.length];
+    const ls = new LineStamper(8);
+    let got = '';
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const out = ls.push(input.subarray(bounds[k], bounds[k + 1]), S);
+      if (out !== null) got += out.toString('latin1');
+    }
+    assert.equal(ls.end(S), null);
+    const want = lines.map((l) => `S ${l.slice(0, 8)}\n`).join('');
+    const cutLines = lines.filter((l) => l.length > 8);
+    assert.equal(got, want, `round ${round}: cuts ${JSON.stringify(cuts)} of ${JSON.stringify(lines)}`);
+    const c = ls.takeCuts();
+    assert.deepEqual(c, cutLines.length === 0 ? null : { lines: cutLines.length, bytes: cutLines.reduce((n, l) => n + l.length - 8, 0) });
+  }
 });

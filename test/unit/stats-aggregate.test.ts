@@ -36,26 +36,28 @@ test('stats aggregate: exact totals of the fail2ban sample log', async () => {
   const warnings: string[] = [];
   assert.equal(await readInput(SAMPLE, agg, { warn: (m) => warnings.push(m) }), 0);
   const s = agg.summary(1000);
-  assert.equal(s.lines, 218);
-  assert.equal(s.packets, 86);
+  assert.equal(s.lines, 253);
+  assert.equal(s.packets, 102);
   assert.equal(s.events, 5);
   // comments, and the lines the filter must not match because they are not ours
-  assert.equal(s.unparsed, 114);
-  assert.deepEqual(warnings, [`${SAMPLE}: 114 lines not understood (the first: line 1)`]);
-  assert.deepEqual(Object.fromEntries(s.actions), { block: 75, pass: 4, nat: 2, match: 1, rdr: 1, scrub: 1, 'unkn(12)': 1, 'unkn(99)': 1 });
-  assert.deepEqual(Object.fromEntries(s.directions), { in: 83, out: 2, 'in/out': 1 });
-  assert.deepEqual(Object.fromEntries(s.protocols), { tcp: 70, udp: 6, icmp: 4, icmp6: 2, other: 1, 'ip-proto-44': 1, 'ip-proto-47': 1, 'ip-proto-50': 1 });
-  assert.deepEqual(Object.fromEntries(s.interfaces.top), { em0: 70, vtnet0: 10, 'igb0.100': 4, 'em^J0M-i^?': 1, vlan100: 1 });
-  assert.equal(s.rules.distinct, 14);
-  assert.deepEqual(s.rules.top.slice(0, 3), [['1', 45], ['2', 18], ['12', 7]]);
-  assert.equal(s.sources.distinct, 64);
+  assert.equal(s.unparsed, 131);
+  assert.deepEqual(warnings, [`${SAMPLE}: 131 lines not understood (the first: line 1)`]);
+  assert.deepEqual(Object.fromEntries(s.actions), { block: 91, pass: 4, nat: 2, match: 1, rdr: 1, scrub: 1, 'unkn(12)': 1, 'unkn(99)': 1 });
+  assert.deepEqual(Object.fromEntries(s.directions), { in: 99, out: 2, 'in/out': 1 });
+  assert.deepEqual(Object.fromEntries(s.protocols), { tcp: 82, udp: 7, icmp6: 5, icmp: 4, other: 1, 'ip-proto-44': 1, 'ip-proto-47': 1, 'ip-proto-50': 1 });
+  assert.deepEqual(Object.fromEntries(s.interfaces.top), { em0: 84, vtnet0: 11, 'igb0.100': 4, 'em^J0M-i^?': 1, eth0: 1, vlan100: 1 });
+  assert.equal(s.rules.distinct, 15);
+  assert.deepEqual(s.rules.top.slice(0, 3), [['1', 57], ['2', 19], ['12', 7]]);
+  assert.equal(s.sources.distinct, 73);
   assert.equal(s.sources.exact, true);
-  assert.deepEqual(s.sources.top[0], { src: '192.0.2.40', packets: 3, ports: 1, first: Date.parse('2023-04-30T23:49:10Z'), last: Date.parse('2023-04-30T23:52:00Z') });
-  assert.deepEqual(s.ports.top.slice(0, 3), [{ proto: 'tcp', port: 22, packets: 39 }, { proto: 'tcp', port: 443, packets: 9 }, { proto: 'tcp', port: 80, packets: 6 }]);
+  assert.deepEqual(s.sources.top[0], { src: '::ffff:198.51.100.7', packets: 6, ports: 4, first: Date.parse('2023-04-30T23:55:00Z'), last: Date.parse('2023-04-30T23:55:12Z') });
+  assert.deepEqual(s.ports.top.slice(0, 3), [{ proto: 'tcp', port: 22, packets: 50 }, { proto: 'tcp', port: 443, packets: 9 }, { proto: 'tcp', port: 2, packets: 6 }]);
   assert.ok(Math.abs(s.first! - (Date.parse('2023-01-15T11:00:00.123Z') + 0.456)) < 1e-3, `first ${s.first}`);
   assert.equal(s.last, Date.parse('2023-07-01T04:30:00Z'));
-  assert.equal(s.blocked.total, 75);
-  assert.equal(s.blocked.buckets.reduce((n, b) => n + b.packets, 0), 75);
+  assert.equal(s.blocked.total, 91);
+  assert.equal(s.blocked.buckets.reduce((n, b) => n + b.packets, 0), 91);
+  // every line of the sample's IPv4-mapped/compatible section: the ones the filter never matches
+  assert.equal(s.v4InV6NotBanned, 13);
 });
 
 test('stats aggregate: distinct ports per source, past the set and into the bitmap', () => {

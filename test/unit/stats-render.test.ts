@@ -143,10 +143,11 @@ test('stats JSON: the documented shape', () => {
   const s = summary();
   const j = JSON.parse(JSON.stringify(summaryJson(s, { files: ['pf.log'], since: null, until: null, top: 5 }))) as Record<string, unknown>;
   assert.deepEqual(Object.keys(j), [
-    'files', 'since', 'until', 'top', 'lines', 'events', 'unparsed', 'packets', 'outside', 'first', 'last', 'span_seconds',
+    'files', 'since', 'until', 'top', 'lines', 'events', 'unparsed', 'packets', 'outside', 'v4_in_v6_not_banned', 'first', 'last', 'span_seconds',
     'actions', 'directions', 'protocols', 'sources', 'ports', 'rules', 'interfaces', 'blocked',
   ]);
   assert.equal(j['packets'], 1800);
+  assert.equal(j['v4_in_v6_not_banned'], 0);
   assert.deepEqual(j['actions'], { block: 1620, pass: 180 });
   assert.equal(j['span_seconds'], 599 * 60);
   const sources = j['sources'] as { distinct: number; exact: boolean; max_undercount: number; top: Array<Record<string, unknown>> };
