@@ -167,7 +167,7 @@ export interface Proc {
   readonly exited: Promise<void>;
 }
 
-export type Role = 'server' | 'scanner' | 'friend';
+export type Role = 'server' | 'scanner' | 'friend' | 'host' | 'fwa' | 'fwb' | 'client';
 
 /** Namespaces, a temp directory and the processes started in them; `destroy` undoes all. */
 export class Lab {
