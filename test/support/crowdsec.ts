@@ -66,6 +66,8 @@ export interface TreeOptions {
   enrich?: string[];
   /** leave the stock scenario out */
   noStockScenario?: boolean;
+  /** port of the Prometheus endpoint on 127.0.0.1 (off when unset): the agent's counters */
+  prometheusPort?: number;
 }
 
 /**
@@ -136,7 +138,7 @@ api:
     trusted_ips:
       - 127.0.0.1
 prometheus:
-  enabled: false
+${o.prometheusPort === undefined ? '  enabled: false' : `  enabled: true\n  level: full\n  listen_addr: 127.0.0.1\n  listen_port: ${o.prometheusPort}`}
 `,
     );
   }
@@ -155,6 +157,15 @@ prometheus:
   get url(): string {
     return `http://${this.o.lapi}/`;
   }
+}
+
+/** A counter of the agent's Prometheus text, summed over its labels (0 when absent). */
+export function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return sum;
 }
 
 /** A bouncer config made from one of the project's examples, pointed at `url` with `key`. */
