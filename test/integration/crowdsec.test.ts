@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, MAIN_JS, removeStale, waitFor, type Proc } from '../support/netns.js';
 import { unavailable } from '../support/unavailable.js';
-import { pcapFileHeader, pcapRecord, nflogFrame, ipv4, tcp, udp, TCP, LINKTYPE_NFLOG } from '../support/capture-builder.js';
+import { pcapFileHeader, pcapRecord, pflogHeader, nflogFrame, ipv4, tcp, udp, DIR, PF, TCP, LINKTYPE_NFLOG } from '../support/capture-builder.js';
 import { ipv6Frame, probeFrame, SERVER, type Probe } from '../support/scan-capture.js';
 import {
   CrowdsecTree,
@@ -41,6 +41,8 @@ const SRC = {
   client: '198.51.100.20',
   /** a scanner seen through nftables' NFLOG */
   nflog: '203.0.113.99',
+  /** behind hostile interface names and NFLOG prefixes */
+  hostile: '203.0.113.5',
   /** in etc/crowdsec's whitelist example */
   whitelisted: '192.0.2.53',
 } as const;
@@ -69,7 +71,7 @@ function must(r: Run, what: string): string {
 // ---------------------------------------------------------------------------
 // the traffic
 
-type Packet = Probe & { v6?: boolean; nflog?: boolean };
+type Packet = Probe & { v6?: boolean; nflog?: boolean; ifname?: string | Buffer; prefix?: string };
 
 function traffic(start: number): Packet[] {
   const out: Packet[] = [];
@@ -98,14 +100,26 @@ function nflogTraffic(start: number): Packet[] {
   return out;
 }
 
+/** Interface names and NFLOG prefixes that try to add a CSV field or a line (pflog's ifname holds 16 bytes). */
+const HOSTILE_IFNAMES: Array<string | Buffer> = ['em0,6.6.6.6,x', 'em 0', 'em0\n1', 'e"m0', Buffer.from([0x65, 0xff, 0x2c, 0x0a, 0x31]), 'a,,,,,,,,,,,,,,,'];
+const HOSTILE_PREFIXES = ['a,6.6.6.6,1,2,3', 'x\ny 198.51.100.9', '",,,"'];
+
+function hostileTraffic(start: number): { pflog: Packet[]; nflog: Packet[] } {
+  return {
+    pflog: HOSTILE_IFNAMES.map((ifname, i) => ({ src: SRC.hostile, dport: 100 + i, time: start + i * 0.01, ifname })),
+    nflog: HOSTILE_PREFIXES.map((prefix, i) => ({ src: SRC.hostile, dport: 200 + i, proto: 'udp' as const, time: start + 1 + i * 0.01, nflog: true, prefix })),
+  };
+}
+
 function record(p: Packet): Buffer {
   const sec = Math.floor(p.time);
   const frac = Math.round((p.time - sec) * 1e6);
+  const payload = p.proto === 'udp' ? udp(40000, p.dport) : tcp({ sport: 40000, dport: p.dport, flags: TCP.SYN });
+  const packet = () => ipv4({ src: p.src, dst: SERVER, proto: p.proto === 'udp' ? 17 : 6, payload });
   let frame: Buffer;
-  if (p.nflog) {
-    const payload = p.proto === 'udp' ? udp(40000, p.dport) : tcp({ sport: 40000, dport: p.dport, flags: TCP.SYN });
-    frame = nflogFrame(ipv4({ src: p.src, dst: SERVER, proto: p.proto === 'udp' ? 17 : 6, payload }), { prefix: 'pf-block', indev: 2 });
-  } else frame = p.v6 ? ipv6Frame(p.src, p.dport) : probeFrame(p);
+  if (p.nflog) frame = nflogFrame(packet(), { prefix: p.prefix ?? 'pf-block', indev: 2 });
+  else if (p.ifname !== undefined) frame = Buffer.concat([pflogHeader({ action: PF.DROP, dir: DIR.IN, ifname: p.ifname, rulenr: 3 }), packet()]);
+  else frame = p.v6 ? ipv6Frame(p.src, p.dport) : probeFrame(p);
   return pcapRecord(frame, { sec, frac });
 }
 
@@ -204,8 +218,11 @@ test('one host: filterlog lines parse with the stock hub parsers, the scanners a
     const lines = filterlogLines(lab.dir, 'pflog', packets);
     const nflogPackets = nflogTraffic(start + 30);
     const nflogLines = filterlogLines(lab.dir, 'nflog', nflogPackets, LINKTYPE_NFLOG);
+    const hostile = hostileTraffic(start + 40);
+    const hostileLines = [...filterlogLines(lab.dir, 'hostile-pflog', hostile.pflog), ...filterlogLines(lab.dir, 'hostile-nflog', hostile.nflog, LINKTYPE_NFLOG)];
+    const hostilePackets = [...hostile.pflog, ...hostile.nflog];
     const log = join(lab.dir, 'filter.log');
-    writeFileSync(log, [...lines, ...nflogLines].join('\n') + '\n');
+    writeFileSync(log, [...lines, ...nflogLines, ...hostileLines].join('\n') + '\n');
 
     lab.addNamespace('host');
     const tree = new CrowdsecTree(join(lab.dir, 'crowdsec'), { lapi: LAPI, scenarios: [OURS.scenario], enrich: [OURS.whitelist] });
@@ -220,8 +237,13 @@ test('one host: filterlog lines parse with the stock hub parsers, the scanners a
     // 1. every line through the stock parsers (cscli explain replays the file, no alert is sent)
     const explained = parseExplain(must(inNs(lab, tree.cscli('explain', '-f', log, '-t', 'syslog', '-v')), 'cscli explain'));
     const byLine = new Map(explained.map((e) => [e.line, e]));
-    assert.equal(explained.length, lines.length + nflogLines.length, 'cscli explain saw every line');
-    const all: Array<[string, Packet]> = [...lines.map((l, i) => [l, packets[i]!] as [string, Packet]), ...nflogLines.map((l, i) => [l, nflogPackets[i]!] as [string, Packet])];
+    const all: Array<[string, Packet]> = [
+      ...lines.map((l, i) => [l, packets[i]!] as [string, Packet]),
+      ...nflogLines.map((l, i) => [l, nflogPackets[i]!] as [string, Packet]),
+      ...hostileLines.map((l, i) => [l, hostilePackets[i]!] as [string, Packet]),
+    ];
+    // one event per line: no hostile byte made a line of its own
+    assert.equal(explained.length, all.length, 'cscli explain saw every line, and no more');
     let parsed = 0;
     for (const [line, p] of all) {
       const e = byLine.get(line);
@@ -235,7 +257,8 @@ test('one host: filterlog lines parse with the stock hub parsers, the scanners a
       assert.ok(e.success, `parser failure: ${line}`);
       parsed++;
     }
-    t.diagnostic(`filterlog lines parsed by the stock parser: ${parsed + packets.filter((p) => p.src === SRC.whitelisted).length} of ${all.length} (${packets.filter((p) => p.src === SRC.whitelisted).length} of them whitelisted)`);
+    const whitelisted = packets.filter((p) => p.src === SRC.whitelisted).length;
+    t.diagnostic(`filterlog lines parsed by the stock parser: ${parsed + whitelisted} of ${all.length} (${whitelisted} of them then whitelisted; ${hostileLines.length} with hostile interface names or NFLOG prefixes)`);
 
     // 2. the scenarios, replaying the file in time-machine mode: buckets run on the lines' own stamps
     must(inNs(lab, tree.crowdsec('-dsn', `file://${log}`, '-type', 'syslog', '-no-api')), 'crowdsec replay');
@@ -247,6 +270,7 @@ test('one host: filterlog lines parse with the stock hub parsers, the scanners a
     assert.deepEqual(fired(SRC.both), [OUR_SCENARIO], '8 ports over TCP and UDP: ours (16 pairs), not the stock one (8 ports)');
     assert.deepEqual(fired(SRC.client), [], 'the client retrying one port 500 times: banned by neither');
     assert.deepEqual(fired(SRC.whitelisted), [], 'the whitelisted scanner: banned by neither');
+    assert.deepEqual(fired(SRC.hostile), [], 'behind the hostile names: 9 ports, banned by neither');
     for (const a of alerts) assert.equal(a.decisions, 1, `one decision for ${a.value} (${a.scenario})`);
 
     // 3. the bouncer with our nftables example and sets
