@@ -15,7 +15,7 @@ export interface DaemonOptions {
   expression: string[];
   /** native: tcpdump only captures (-w -), we decode; tcpdump: tcpdump prints, we stamp */
   decoder: 'native' | 'tcpdump';
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'filterlog';
   /** seconds between asking tcpdump for its packet counters; 0: only at exit */
   statsInterval: number;
   /** --dedupe: seconds within which repeats of a (source, protocol, port) are not logged; 0: off */
@@ -143,7 +143,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     checkValue(flag, key, value);
     if (key === 'snaplen') o.snaplen = parseSnaplen(value);
     else if (key === 'decoder') o.decoder = parseChoice(flag, value, ['native', 'tcpdump'] as const);
-    else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json'] as const);
+    else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json', 'filterlog'] as const);
     else if (key === 'statsInterval') o.statsInterval = parseSeconds(flag, value);
     else if (key === 'dedupe') o.dedupe = parseSeconds(flag, value);
     else if (key === 'dedupeMax') {
@@ -153,7 +153,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     else if (key === 'readFile') o.readFile = value;
     else if (key !== 'expression') (o[key] as string) = value;
   }
-  if (o.decoder === 'tcpdump' && o.format === 'json') throw new UsageError('--format json needs --decoder native (tcpdump prints text)');
+  if (o.decoder === 'tcpdump' && o.format !== 'text') throw new UsageError(`--format ${o.format} needs --decoder native (tcpdump prints text)`);
   // the key (source, protocol, port) comes from the decoded packet
   if (o.decoder === 'tcpdump' && o.dedupe > 0) throw new UsageError('--dedupe needs --decoder native');
   checkDedupe({ dedupe: o.dedupe, dedupeMaxGiven });

@@ -1,4 +1,4 @@
-// `pfasciilogd read [--format text|json] [-F|--follow] FILE...`: decode
+// `pfasciilogd read [--format text|json|filterlog] [-F|--follow] FILE...`: decode
 // capture files (pflogd's /var/log/pflog, tcpdump -w output, pcapng) to
 // stamped lines on stdout. The stamp is each packet's capture time.
 
@@ -20,7 +20,7 @@ export interface ReadOptions {
   dedupeMax: number;
 }
 
-export const READ_USAGE = `usage: pfasciilogd read [--format text|json] [-F|--follow]
+export const READ_USAGE = `usage: pfasciilogd read [--format text|json|filterlog] [-F|--follow]
                         [--dedupe seconds [--dedupe-max entries]] file ...
 
 Decode pflog (or any IPv4/IPv6) captures to stamped lines on stdout.
@@ -30,7 +30,7 @@ capture time; what it held back is reported on stderr at the end.
 `;
 
 export function parseFormat(v: string): OutputFormat {
-  if (v !== 'text' && v !== 'json') throw new UsageError(`--format: expected text or json, not '${escapeText(v)}'`);
+  if (v !== 'text' && v !== 'json' && v !== 'filterlog') throw new UsageError(`--format: expected text, json or filterlog, not '${escapeText(v)}'`);
   return v;
 }
 

@@ -1,10 +1,10 @@
 // The help text. The man page documents every flag listed here (a test checks).
 export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
                    [-s snaplen] [--tcpdump path] [-r capture-file]
-                   [--decoder native|tcpdump] [--format text|json]
+                   [--decoder native|tcpdump] [--format text|json|filterlog]
                    [--stats-interval seconds]
                    [--dedupe seconds [--dedupe-max entries]] [expression]
-       pfasciilogd read [-F] [--format text|json] [--dedupe seconds] file ...
+       pfasciilogd read [-F] [--format text|json|filterlog] [--dedupe seconds] file ...
        pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
                          [--tcpdump path] [--filter path] [--lines n]
        pfasciilogd stats [--json] [--ascii] [--top n] [--since time]
@@ -24,6 +24,9 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   --decoder tcpdump
                    let tcpdump print the lines, as the original tool did
   --format json    one JSON object per packet instead of text (native only)
+  --format filterlog
+                   pfSense/OPNsense filterlog CSV lines, for CrowdSec, Wazuh,
+                   Elastic, Graylog (native only)
   --stats-interval seconds
                    log tcpdump's packet counters (received, dropped by the
                    kernel) this often (default 3600; 0: only at exit)

@@ -1,14 +1,16 @@
-// One output line per packet: the capture-time stamp, then tcpdump-style text
-// or a JSON object. Shared by `read` and the daemon's native decoder.
+// One output line per packet: the capture-time stamp, then tcpdump-style
+// text, a JSON object, or pfSense's filterlog CSV. Shared by `read` and the
+// daemon's native decoder.
 
 import type { Packet } from '../decode/packet.js';
 import type { AsciiWriter } from './ascii-writer.js';
+import { ownFilterlogTag, writeFilterlogLine } from './filterlog.js';
 import { packetJson } from './json.js';
 import type { InterfaceNames } from './nflog-text.js';
 import { writePacketText } from './tcpdump-text.js';
 import { formatStamp, writeStamp } from './timestamp.js';
 
-export type OutputFormat = 'text' | 'json';
+export type OutputFormat = 'text' | 'json' | 'filterlog';
 
 /** Appends the packet's line, newline included, to `w`. */
 export function writePacketLine(w: AsciiWriter, p: Packet, format: OutputFormat, names?: InterfaceNames): void {
@@ -16,6 +18,8 @@ export function writePacketLine(w: AsciiWriter, p: Packet, format: OutputFormat,
     const json = JSON.stringify(packetJson(p, formatStamp(p.tsSec, p.tsUsec), names));
     w.reserve(json.length + 1);
     w.str(json); // ASCII: the decoder escapes names, JSON.stringify the rest
+  } else if (format === 'filterlog') {
+    writeFilterlogLine(w, p, ownFilterlogTag(), names);
   } else {
     w.reserve(64);
     writeStamp(w, p.tsSec, p.tsUsec);

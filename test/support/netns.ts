@@ -167,7 +167,7 @@ export interface Proc {
   readonly exited: Promise<void>;
 }
 
-export type Role = 'server' | 'scanner' | 'friend';
+export type Role = 'server' | 'scanner' | 'friend' | 'host' | 'fwa' | 'fwb' | 'client';
 
 /** Namespaces, a temp directory and the processes started in them; `destroy` undoes all. */
 export class Lab {
@@ -522,6 +522,8 @@ interface AgentParams {
   host: string;
   port: number;
   ports: number[];
+  /** relay: the host whose open port is tried after the probes to `host` */
+  host2: string;
   from?: string;
   timeoutMs: number;
   pollMs: number;
@@ -570,6 +572,28 @@ async function agentMain(command: string, p: AgentParams): Promise<unknown> {
         last = r.outcome;
         if (r.outcome !== 'connected') {
           // the ban was in force when this attempt's SYN left, less than pollMs + one connect after it began
+          await probes;
+          return { t0, ms: at, outcome: r.outcome, attempts } satisfies RaceResult;
+        }
+        await sleep(p.pollMs);
+      }
+      await probes;
+      return { t0, ms: null, outcome: last, attempts } satisfies RaceResult;
+    }
+    case 'relay': {
+      // probe one host, then try the open port of ANOTHER until it stops answering: a ban shared
+      // by the fleet took effect. `ms` runs from the moment the last probe was sent.
+      const t0 = Date.now();
+      const probes = Promise.all(p.ports.map((port) => connectOnce(p.host, port, p.from, p.timeoutMs, false)));
+      const start = performance.now();
+      let attempts = 0;
+      let last: Outcome = '';
+      while (performance.now() - start < p.limitMs) {
+        attempts++;
+        const at = performance.now() - start;
+        const r = await connectOnce(p.host2, p.port, p.from, p.timeoutMs, false);
+        last = r.outcome;
+        if (r.outcome !== 'connected') {
           await probes;
           return { t0, ms: at, outcome: r.outcome, attempts } satisfies RaceResult;
         }
