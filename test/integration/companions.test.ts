@@ -131,7 +131,7 @@ test('FreeBSD rc.d script has the rc.subr variables', () => {
   assert.match(s, /^start_precmd=/m);
   assert.match(s, /^run_rc_command "\$1"$/m);
   assert.match(s, /pfasciilogd_enable="YES"/, 'usage comment for rc.conf');
-  assert.match(s, /pfasciilogd_flags="-i pflog0 'inbound and action block'"/, 'usage comment for rc.conf');
+  assert.match(s, /pfasciilogd_flags="-i pflog0 -- 'inbound and action block'"/, 'usage comment for rc.conf');
 });
 
 // A stand-in for /etc/rc.subr with just what the script uses. run_rc_command
@@ -206,7 +206,7 @@ function splitDaemonArgv(argv: string[], vars: Map<string, string>) {
 
 test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', () => {
   const { argv, vars } = simulateFreebsdStart(
-    `pfasciilogd_enable="YES"\npfasciilogd_flags="-i pflog1 'inbound and action block'"\n`,
+    `pfasciilogd_enable="YES"\npfasciilogd_flags="-i pflog1 -- 'inbound and action block'"\n`,
   );
   assert.equal(vars.get('name'), 'pfasciilogd');
   assert.equal(vars.get('rcvar'), 'pfasciilogd_enable');
@@ -223,7 +223,7 @@ test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', (
     assert.ok(!daemonOpts.includes(forbidden), `${forbidden} must not be a daemon(8) option: ${JSON.stringify(daemonOpts)}`);
   }
   // The user's quoted expression stays one argument, after the program.
-  assert.deepEqual(programArgs, ['-p', PIDFILE, '-i', 'pflog1', 'inbound and action block']);
+  assert.deepEqual(programArgs, ['-p', PIDFILE, '-i', 'pflog1', '--', 'inbound and action block']);
   assert.ok(argv.indexOf('-i') > argv.indexOf(PROGRAM));
 });
 
@@ -300,7 +300,7 @@ function pexpMatches(pexp: string, argv: string[]): boolean {
 
 for (const [label, flags, expectedArgs] of [
   ['default flags', undefined, ['-u', '']],
-  ['a filter with regex characters', "-u '' -i pflog1 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)'", ['-u', '', '-i', 'pflog1', 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)']],
+  ['a filter with regex characters', "-u '' -i pflog1 -- 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)'", ['-u', '', '-i', 'pflog1', '--', 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)']],
 ] as const) {
   test(`OpenBSD rc.d: pexp matches the node process (${label})`, () => {
     const start = simulateOpenbsd('start', flags);
@@ -426,5 +426,27 @@ test('man page documents every flag the usage text lists', async (t) => {
       token.test(synopsis) || (short && new RegExp(`\\[-[A-Za-z]*${flag[1]}[A-Za-z]*\\]`).test(synopsis)) || aliases.has(flag),
       `SYNOPSIS shows ${flag}`,
     );
+  }
+});
+
+// -- flags in the examples --------------------------------------------------------
+
+test('every pfasciilogd_flags / rcctl flags example in etc/, the README and the man page is accepted by the daemon', async () => {
+  const { parseDaemonArgs } = (await import(pathToFileURL(join(ROOT, 'dist/src/cli/options.js')).href)) as typeof import('../../src/cli/options.js');
+  const examples: string[] = [];
+  for (const file of [FREEBSD_RC, OPENBSD_RC, MAN, join(ROOT, 'README.md')]) {
+    for (const m of read(file).matchAll(/(?:pfasciilogd_flags=|rcctl set pfasciilogd flags )"([^"]*)"/g)) examples.push(m[1]!);
+  }
+  // the rc.d comments show the expression forms (with and without --dedupe)
+  assert.ok(examples.filter((e) => e.includes('action block')).length >= 4, JSON.stringify(examples));
+  for (const flags of examples) {
+    if (flags.includes('...')) continue; // a fragment ("... --dedupe 600")
+    // the words as sh gives them to the program
+    const r = run('sh', ['-c', `printf '%s\\0' ${flags}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const words = r.stdout.split('\0').slice(0, -1);
+    const parsed = parseDaemonArgs(words) as { kind: string; options?: { expression: string[] } };
+    assert.equal(parsed.kind, 'daemon', flags);
+    if (flags.includes('action block')) assert.deepEqual(parsed.options!.expression, ['inbound and action block'], flags);
   }
 });

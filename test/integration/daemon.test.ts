@@ -71,8 +71,12 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
     [...f, '--evil\nsecond line'],
     [...f, '--decoder', 'nope'],
     [...f, '-u', 'a\nb'],
-    [...f, 'tcp', 'port\n22'],
+    [...f, '--', 'tcp', 'port\n22'],
     [...f, '-f', ''],
+    // a mistyped subcommand, and flags after it, are not a filter expression
+    [...f, 'stat', 'demo.pcap'],
+    ['-p', s.pidfile, '-f', s.path('first.log'), 'stat', 'x', '-f', s.log],
+    [...f, 'inbound', 'and', 'action', 'block'],
   ];
   const results = await Promise.all(cases.map((args) => s.run(args, { files: false })));
   results.forEach((r, i) => {
@@ -82,6 +86,7 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
     assert.equal(r.stdout, '', what);
   });
   assert.deepEqual(fs.readdirSync(s.dir), [], 'no log, no pidfile, nothing at all');
+  assert.match(results[cases.length - 3]!.stderr, /unexpected operand 'stat': did you mean 'stats'\?/);
 });
 
 test('-h/--help and -V/--version print and exit 0, creating nothing', async (t) => {
@@ -108,7 +113,7 @@ test('tcpdump gets an argv, never a shell: flags mapped, the expression as separ
   const s = sandbox(t, 'argv');
   const fake = s.fake('argv');
   const pwned = s.path('pwned');
-  const d = s.start([...TEXT_RELAY, '--tcpdump', fake, '-i', 'pflog7', '-s', '96', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
+  const d = s.start([...TEXT_RELAY, '--tcpdump', fake, '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
   const lines = await s.waitForLine(/^argv /);
   const argv = JSON.parse(lines.find((l) => l.payload.startsWith('argv '))!.payload.slice(5)) as string[];
   assert.deepEqual(argv, ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
@@ -464,7 +469,7 @@ test('-r with the real tcpdump: an expression filters, as separate words; -Z nob
   const expr = ['tcp', 'and', 'dst', 'port', '22'];
   const direct = tcpdumpSays(tcpdump, ['-t', '-l', '-e', '-n', '-r', pcap, ...expr]);
   assert.ok(direct.lines.length >= 1 && direct.lines.length < demoFrames().length, 'the filter selects some packets');
-  const args = [...TEXT_RELAY, '--tcpdump', tcpdump, '-r', pcap, ...expr];
+  const args = [...TEXT_RELAY, '--tcpdump', tcpdump, '-r', pcap, '--', ...expr];
   if (process.getuid?.() !== 0) args.push('-u', ''); // only root can drop privileges
   const r = await s.run(args);
   assert.deepEqual([r.code, r.signal], [0, null], r.stderr);
@@ -480,7 +485,7 @@ test('-r with the real tcpdump: an expression word that looks like a flag is not
   fs.writeFileSync(pcap, pcapFile(demoFrames()));
   const written = s.path('written.pcap');
   // GNU getopt permutes: without a "--" tcpdump would take -w for its own flag and write a file.
-  const r = await s.run([...TEXT_RELAY, '--tcpdump', tcpdump, '-u', '', '-r', pcap, 'tcp', '-w', written]);
+  const r = await s.run([...TEXT_RELAY, '--tcpdump', tcpdump, '-u', '', '-r', pcap, '--', 'tcp', '-w', written]);
   assert.equal(fs.existsSync(written), false, 'tcpdump took an expression word for -w');
   assert.equal(r.code, 66, 'tcpdump rejects the expression instead');
   assert.match(payloads(s.lines()).join('\n'), /syntax error/);
