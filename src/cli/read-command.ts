@@ -19,11 +19,11 @@ export interface ReadOptions {
   dedupeMax: number;
 }
 
-export const READ_USAGE = `usage: pfasciilogd read [--format text|json] [-F|--follow]
+export const READ_USAGE = `usage: pfasciilogd read [-F] [--format text|json]
                         [--dedupe seconds [--dedupe-max entries]] file ...
 
 Decode pflog (or any IPv4/IPv6) captures to stamped lines on stdout.
-'-' reads standard input. --follow waits for more data like tail -F.
+'-' reads standard input. -F (--follow) waits for more data like tail -F.
 --dedupe writes one line per source, protocol and port per window of
 capture time; what it held back is reported on stderr at the end.
 `;

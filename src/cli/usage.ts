@@ -5,7 +5,8 @@ export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile
                    [--stats-interval seconds]
                    [--dedupe seconds [--dedupe-max entries]]
                    [-- expression ...]
-       pfasciilogd read [-F] [--format text|json] [--dedupe seconds] file ...
+       pfasciilogd read [-F] [--format text|json]
+                        [--dedupe seconds [--dedupe-max entries]] file ...
        pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
                          [--tcpdump path] [--filter path] [--lines n]
        pfasciilogd stats [--json] [--ascii] [--top n] [--since time]

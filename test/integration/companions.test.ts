@@ -344,6 +344,11 @@ test('pf.conf.example puts anchor "f2b/*" before block log and every pass rule',
   assert.ok(firstPass === -1 || anchor < firstPass, 'anchor must precede every pass rule');
   assert.ok(rules.includes('set skip on lo'));
   assert.match(read(PF_CONF), /pfctl -a f2b\/pf -t f2b-pf -T show/);
+  // what the man page recommends against forged sources: quick, unlogged, before block log all
+  const antispoof = rules.findIndex((l) => /^antispoof quick for \$ext_if$/.test(l));
+  const urpf = rules.findIndex((l) => /^block drop in quick from urpf-failed$/.test(l));
+  assert.ok(antispoof > anchor && antispoof < blockLog, `antispoof quick, after the anchor, before block log (line ${antispoof + 1})`);
+  assert.ok(urpf > anchor && urpf < blockLog, `urpf-failed block quick, after the anchor, before block log (line ${urpf + 1})`);
 });
 
 // -- man page ------------------------------------------------------------------
@@ -372,6 +377,33 @@ test('man page keeps its sections and mentions what the brief requires', () => {
   assert.ok(src.includes('anchor "f2b/*"'), 'FAIL2BAN shows the anchor');
   for (const code of ['0', '1', '64', '66', '70', '73']) {
     assert.match(src.slice(src.indexOf('.Sh EXIT STATUS')), new RegExp(`^\\.It ${code}$`, 'm'), `exit status ${code}`);
+  }
+});
+
+/** The synopsis of a usage text: its lines up to the first blank one, one entry per "pfasciilogd ...", spaces normalised. */
+function usageSynopsis(usage: string): string[] {
+  const head = usage.slice(0, usage.indexOf('\n\n')).replace(/^usage: /, '');
+  return head.split(/\n(?=\s*pfasciilogd )/).map(normaliseSynopsis);
+}
+
+function normaliseSynopsis(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/ ?\| ?/g, '|').trim();
+}
+
+test('the -h synopsis (the daemon\'s and each subcommand\'s) is the man page\'s SYNOPSIS, word for word', async (t) => {
+  const r = mandoc(t, ['-T', 'ascii', '-O', 'width=1000', MAN]);
+  if (r === null) return;
+  assert.equal(r.status, 0, r.stderr);
+  const text = r.stdout.replace(/.\x08/g, '');
+  const section = text.slice(text.indexOf('\nSYNOPSIS\n') + 10, text.indexOf('\nDESCRIPTION\n'));
+  const man = section.split(/\n(?=\s*pfasciilogd )/).map(normaliseSynopsis).filter((s) => s !== '');
+  const { DAEMON_USAGE } = (await import(pathToFileURL(USAGE_JS).href)) as { DAEMON_USAGE: string };
+  const cli = (name: string) => import(pathToFileURL(join(ROOT, `dist/src/cli/${name}.js`)).href) as Promise<Record<string, string>>;
+  assert.deepEqual(usageSynopsis(DAEMON_USAGE), man, 'pfasciilogd -h against the man page');
+  const own = [(await cli('read-command'))['READ_USAGE']!, (await cli('check-command'))['CHECK_USAGE']!, (await cli('stats-command'))['STATS_USAGE']!];
+  for (const usage of own) {
+    const [entry] = usageSynopsis(usage);
+    assert.ok(man.includes(entry!), `${entry} (its own -h) is in the man page's SYNOPSIS: ${JSON.stringify(man)}`);
   }
 });
 

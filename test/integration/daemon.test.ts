@@ -89,6 +89,20 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
   assert.match(results[cases.length - 3]!.stderr, /unexpected operand 'stat': did you mean 'stats'\?/);
 });
 
+test('a subcommand\'s usage error points to its own -h, which prints its own usage', () => {
+  const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+  const cli = (args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'latin1' });
+  for (const sub of ['read', 'stats', 'check']) {
+    const bad = cli([sub, '--bogus']);
+    assert.equal(bad.status, 64, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`^pfasciilogd: [\\x20-\\x7e]+ \\(see pfasciilogd ${sub} -h\\)\n$`), sub);
+    const help = cli([sub, '-h']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, new RegExp(`^usage: pfasciilogd ${sub} `), `${sub} -h prints ${sub}'s usage`);
+    assert.doesNotMatch(help.stdout, /--stats-interval/, `${sub} -h is not the daemon's help`);
+  }
+});
+
 test('-h/--help and -V/--version print and exit 0, creating nothing', async (t) => {
   const s = sandbox(t, 'help');
   const f = ['-f', s.log, '-p', s.pidfile];
