@@ -2,7 +2,7 @@
 // The pfasciilogd command: parse flags, dispatch, map errors to one line on
 // stderr and a sysexits code.
 import './early-signals.js';
-import { parseDaemonArgs, UsageError } from './options.js';
+import { parseDaemonArgs, SUBCOMMANDS, UsageError } from './options.js';
 import { DAEMON_USAGE } from './usage.js';
 import { parseReadArgs, READ_USAGE, runRead } from './read-command.js';
 import { version } from '../version.js';
@@ -47,12 +47,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// a subcommand's usage error points to its own help, not the daemon's
+const helpFor = (SUBCOMMANDS as readonly string[]).includes(argv[0] ?? '') ? `pfasciilogd ${argv[0]} -h` : 'pfasciilogd -h';
+
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) fail(`${err.message} (see pfasciilogd -h)`, EX_USAGE);
+    if (err instanceof UsageError) fail(`${err.message} (see ${helpFor})`, EX_USAGE);
     if (err instanceof ExitError) fail(err.message, err.exitCode);
     fail(`internal error: ${err instanceof Error ? err.message : String(err)}`, EX_SOFTWARE);
   },

@@ -106,6 +106,39 @@ function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
   if (/[\0\n]/.test(v)) throw new UsageError(`${flag}: value contains a NUL or newline`);
 }
 
+export const SUBCOMMANDS = ['read', 'stats', 'check'] as const;
+
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The subcommand an operand is likely a typo of (at most 2 edits away, and fewer than its length), or null. */
+export function nearestSubcommand(word: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const sub of SUBCOMMANDS) {
+    const dist = editDistance(word.toLowerCase(), sub);
+    if (dist < bestDistance) [best, bestDistance] = [sub, dist];
+  }
+  return bestDistance <= 2 && bestDistance < word.length ? best : null;
+}
+
+function unexpectedOperand(arg: string, first: boolean): string {
+  const near = nearestSubcommand(arg);
+  const what = `unexpected operand '${escapeText(arg)}'`;
+  if (near !== null) return `${what}: did you mean '${near}'?${first ? '' : ' (a subcommand comes first)'}`;
+  return `${what}: a filter expression goes after '--', e.g. -- 'inbound and action block'`;
+}
+
 export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
   const o: DaemonOptions = { ...DAEMON_DEFAULTS, expression: [] };
   let dedupeMaxGiven = false;
@@ -118,7 +151,10 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
     }
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
     if (arg === '-V' || arg === '--version') return { kind: 'version' };
-    if (!arg.startsWith('-') || arg === '-') break; // first operand: the expression starts here
+    // An operand before '--' is a mistyped subcommand or an unquoted
+    // expression: either way starting a root daemon on it would be wrong.
+    if (arg === '') continue; // an empty word (pfasciilogd_flags="") is no operand
+    if (!arg.startsWith('-') || arg === '-') throw new UsageError(unexpectedOperand(arg, i === 0));
 
     let flag = arg;
     let value: string | undefined;
@@ -157,6 +193,7 @@ export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
   // the key (source, protocol, port) comes from the decoded packet
   if (o.decoder === 'tcpdump' && o.dedupe > 0) throw new UsageError('--dedupe needs --decoder native');
   checkDedupe({ dedupe: o.dedupe, dedupeMaxGiven });
+  // only after '--' (the loop stops there or at the end)
   o.expression = argv.slice(i).filter((s) => s !== '');
   // libpcap has no filter support for the NFLOG link type (tcpdump refuses):
   // said now rather than by tcpdump failing and being restarted forever

@@ -3,11 +3,10 @@
 // stamped lines on stdout. The stamp is each packet's capture time.
 
 import { once } from 'node:events';
-import { readCaptureFile } from '../capture/file-reader.js';
 import { escapeText } from '../format/escape.js';
 import type { OutputFormat } from '../format/line.js';
-import { PacketLines } from '../format/packet-lines.js';
-import { EX_DATAERR, EX_NOINPUT, EX_OK, describeErrno } from '../util/sysexits.js';
+import { writeCaptureFileLines } from '../format/capture-file-lines.js';
+import { EX_OK } from '../util/sysexits.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { checkDedupe, DAEMON_DEFAULTS, parseDedupeMax, parseSeconds, UsageError } from './options.js';
 
@@ -20,11 +19,11 @@ export interface ReadOptions {
   dedupeMax: number;
 }
 
-export const READ_USAGE = `usage: pfasciilogd read [--format text|json|filterlog] [-F|--follow]
+export const READ_USAGE = `usage: pfasciilogd read [-F] [--format text|json|filterlog]
                         [--dedupe seconds [--dedupe-max entries]] file ...
 
 Decode pflog (or any IPv4/IPv6) captures to stamped lines on stdout.
-'-' reads standard input. --follow waits for more data like tail -F.
+'-' reads standard input. -F (--follow) waits for more data like tail -F.
 --dedupe writes one line per source, protocol and port per window of
 capture time; what it held back is reported on stderr at the end.
 `;
@@ -85,46 +84,12 @@ export async function runRead(o: ReadOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   // one filter across the files: rotated captures are one stream of packets
   const repeats = o.dedupe > 0 ? new RepeatFilter({ windowSeconds: o.dedupe, max: o.dedupeMax }) : null;
+  const write = async (buf: Buffer, recycle: () => void) => {
+    if (!out.write(buf, recycle)) await once(out, 'drain');
+  };
   for (const file of o.files) {
-    let lines: PacketLines | null = null;
-    const write = async (buf: Buffer | null) => {
-      if (buf === null) return;
-      const from = lines;
-      if (!out.write(buf, () => from?.recycle(buf))) await once(out, 'drain');
-    };
-    try {
-      await readCaptureFile(file, {
-        follow: o.follow,
-        signal: stop.signal,
-        onFile: () => {
-          if (lines !== null) void write(lines.end());
-          lines = new PacketLines(o.format, (m) => warn(`${file}: ${m}`), undefined, repeats);
-        },
-        onChunk: async (chunk) => {
-          const l = lines!;
-          if (l.fatal !== null) return;
-          await write(l.push(chunk));
-          if (l.fatal !== null) {
-            warn(`${file}: ${l.fatal}`);
-            status = EX_DATAERR;
-          }
-        },
-      });
-    } catch (err) {
-      warn(`${file}: ${describeErrno(err)}`);
-      status = EX_NOINPUT;
-      continue;
-    }
-    const l = lines as PacketLines | null;
-    if (l !== null) {
-      await write(l.end());
-      if (l.fatal !== null && status === EX_OK) {
-        warn(`${file}: ${l.fatal}`);
-        status = EX_DATAERR;
-      }
-      const s = l.stats;
-      if (s.corrupt > 0) warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
-    }
+    const fileStatus = await writeCaptureFileLines(file, { format: o.format, follow: o.follow, signal: stop.signal, repeats, warn, write });
+    if (fileStatus !== EX_OK) status = fileStatus;
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -3,8 +3,10 @@ export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile
                    [-s snaplen] [--tcpdump path] [-r capture-file]
                    [--decoder native|tcpdump] [--format text|json|filterlog]
                    [--stats-interval seconds]
-                   [--dedupe seconds [--dedupe-max entries]] [expression]
-       pfasciilogd read [-F] [--format text|json|filterlog] [--dedupe seconds] file ...
+                   [--dedupe seconds [--dedupe-max entries]]
+                   [-- expression ...]
+       pfasciilogd read [-F] [--format text|json|filterlog]
+                        [--dedupe seconds [--dedupe-max entries]] file ...
        pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
                          [--tcpdump path] [--filter path] [--lines n]
        pfasciilogd stats [--json] [--ascii] [--top n] [--since time]
@@ -37,7 +39,8 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
                    source/protocol/port entries remembered (default 100000)
   -h, --help       show this help
   -V, --version    show the version
-  expression       tcpdump filter expression, e.g. 'inbound and action block'
+  -- expression    tcpdump filter expression, last, after --,
+                   e.g. -- 'inbound and action block'
 
 Signals: HUP or USR1 reopen the log file; TERM or INT stop.
 `;

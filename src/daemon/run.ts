@@ -9,6 +9,7 @@ import { isPfasciilogd, setDaemonTitle } from './process-identity.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
+import { once } from 'node:events';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { hostInterfaceNames } from '../capture/interface-names.js';
@@ -17,7 +18,8 @@ import { LineStamper, MAX_LINE_BYTES } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
 import { escapeText } from '../format/escape.js';
 import { LogFile } from '../sink/log-file.js';
-import { EX_CANTCREAT, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, ExitError } from '../util/sysexits.js';
+import { EX_CANTCREAT, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, EX_USAGE, ExitError } from '../util/sysexits.js';
+import { writeCaptureFileLines } from '../format/capture-file-lines.js';
 
 export interface DaemonHooks {
   /** one-line problems for the admin (stderr; syslog under daemon(8)) */
@@ -32,10 +34,32 @@ function eventLine(message: string): Buffer {
   return Buffer.from(`${stampNow()} pfasciilogd: ${escapeText(message)}\n`, 'latin1');
 }
 
-/** Exit status when the capture file given with -r has been read (or not). */
-function readFileExitCode(info: ExitInfo): number {
-  if (info.spawnError !== null) return EX_UNAVAILABLE;
-  return info.code === 0 ? EX_OK : EX_NOINPUT;
+/** Where tcpdump comes from, for "cannot run tcpdump: ... (ENOENT)". */
+export const TCPDUMP_INSTALL_HINT = 'install tcpdump (Debian, Ubuntu: apt-get install tcpdump; it is in the base system of FreeBSD and OpenBSD) or give its path with --tcpdump';
+
+/** tcpdump's words for an expression it cannot compile (pcap_compile's messages, tcpdump 4.9 to 4.99). */
+const FILTER_ERROR = /syntax error|filter expression|expression rejects|unknown (host|port|protocol|network|ether host)|illegal (qualifier|token)/i;
+
+/**
+ * Why tcpdump's run ends the daemon, and with what status, or null (no
+ * failure: -r read to its end, a stop, or a live capture that had started).
+ * A filter expression tcpdump cannot compile is a usage error (64); a
+ * capture file it cannot read, 66; a tcpdump that cannot be run, or an
+ * interface it cannot open at start, 69.
+ */
+export function captureFailure(info: ExitInfo, opts: Pick<DaemonOptions, 'tcpdump' | 'readFile'>): CaptureFailure | null {
+  const tcpdump = opts.tcpdump;
+  if (info.spawnError !== null) {
+    const hint = /\bENOENT\b/.test(info.spawnError) ? `; ${TCPDUMP_INSTALL_HINT}` : '';
+    return { message: `cannot run ${tcpdump}: ${info.spawnError}${hint}`, code: EX_UNAVAILABLE };
+  }
+  const failedRead = opts.readFile !== undefined && (info.code !== 0 || info.signal !== null);
+  if (!failedRead && !info.failedAtStart) return null;
+  const how = info.signal !== null ? `killed by signal ${info.signal}` : `exit status ${info.code}`;
+  const why = info.lastError !== null ? `${escapeText(info.lastError)} (${how})` : how;
+  if (info.lastError !== null && FILTER_ERROR.test(info.lastError)) return { message: `${tcpdump} rejected the filter expression: ${why}`, code: EX_USAGE };
+  if (opts.readFile !== undefined) return { message: `${tcpdump} could not read ${escapeText(opts.readFile)}: ${why}`, code: EX_NOINPUT };
+  return { message: `${tcpdump} failed at start, not restarting: ${why}`, code: EX_UNAVAILABLE };
 }
 
 /** What turns the child's stdout into log lines: tcpdump's text, stamped, or a pcap stream, decoded. */
@@ -114,6 +138,120 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     const s = repeats?.takeSummary();
     if (s) event(summaryText(s));
   };
+  const capture = readsItself(opts) ? fileCapture(opts, log, event, repeats) : tcpdumpCapture(opts, log, event, repeats);
+
+  let stopSignal: NodeJS.Signals | null = null;
+  const reopen = () => log.reopen();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopSignal !== null) return;
+    stopSignal = signal;
+    event(`caught signal ${signal}`);
+    capture.stop();
+  };
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  // OpenBSD's rc.subr may SIGALRM the children of a backgrounded (rc_bg) start
+  // script once its own wait is over; Node's default for SIGALRM is to die.
+  const ignore = () => {};
+  process.on('SIGALRM', ignore);
+  process.on('SIGHUP', reopen);
+  process.on('SIGUSR1', reopen);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.off('SIGTERM', holdTerm);
+  process.off('SIGINT', holdInt);
+
+  if (held === null) capture.start();
+  else stop(held);
+  // What --dedupe held back, once a window (and at exit): a line the filter cannot match.
+  const repeatsTimer = repeats !== null ? setInterval(reportRepeats, opts.dedupe * 1000) : null;
+  const failure = await capture.finished;
+  if (repeatsTimer) clearInterval(repeatsTimer);
+  reportRepeats();
+
+  // A start-up failure is said where the admin looks (stderr: the terminal,
+  // or syslog under daemon(8)), not only in the log fail2ban reads.
+  if (failure !== null && stopSignal === null) {
+    if (!failure.logged) event(failure.message);
+    hooks.warn(failure.message);
+  }
+  event('exiting');
+  await log.close();
+  releasePidfile(opts.pidFile);
+  process.off('SIGALRM', ignore);
+  process.off('SIGHUP', reopen);
+  process.off('SIGUSR1', reopen);
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
+  if (stopSignal !== null || failure === null) return EX_OK;
+  return failure.code;
+}
+
+interface CaptureFailure {
+  message: string;
+  code: number;
+  /** the message is in the log already */
+  logged?: boolean;
+}
+
+/** What produces the log's packet lines: tcpdump under the supervisor, or a capture file read here. */
+interface Capture {
+  start(): void;
+  stop(): void;
+  /** resolves once the capture is over: null, or why it failed and the exit status */
+  readonly finished: Promise<CaptureFailure | null>;
+}
+
+/**
+ * With the native decoder, no expression and -r, tcpdump has nothing to do
+ * that `read`'s decoder does not: the daemon reads the file itself, so -r
+ * (and `npm start`'s demo) works on a machine without tcpdump.
+ */
+export function readsItself(opts: DaemonOptions): boolean {
+  return opts.decoder === 'native' && opts.readFile !== undefined && opts.expression.length === 0;
+}
+
+function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, repeats: RepeatFilter | null): Capture {
+  const file = opts.readFile!;
+  const abort = new AbortController();
+  let lastProblem = '';
+  let started = false;
+  let resolve!: (v: CaptureFailure | null) => void;
+  const finished = new Promise<CaptureFailure | null>((r) => (resolve = r));
+  return {
+    finished,
+    start() {
+      started = true;
+      event(`reading ${escapeText(file)}`);
+      void writeCaptureFileLines(file, {
+        format: opts.format,
+        follow: false,
+        names: hostInterfaceNames(),
+        repeats,
+        signal: abort.signal,
+        warn(message) {
+          lastProblem = escapeText(message);
+          event(message);
+        },
+        async write(lines, recycle) {
+          const more = log.write(lines); // copies: the buffer can be reused at once
+          recycle();
+          if (!more) await once(log, 'drain');
+        },
+      }).then((code) => {
+        if (code === EX_OK) event(`finished reading ${escapeText(file)}`);
+        resolve(code === EX_OK ? null : { message: lastProblem, code, logged: true });
+      });
+    },
+    stop() {
+      // the reader stops at its next chunk, with every line so far written
+      abort.abort();
+      if (!started) resolve(null);
+    },
+  };
+}
+
+function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, repeats: RepeatFilter | null): Capture {
   const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
   const stderrLines = new LineStamper();
   // The rest of an over-long line from tcpdump is packet text: it is dropped,
@@ -165,49 +303,21 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     event,
   });
   log.on('drain', () => supervisor.resume());
-
-  let stopSignal: NodeJS.Signals | null = null;
-  const reopen = () => log.reopen();
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopSignal !== null) return;
-    stopSignal = signal;
-    event(`caught signal ${signal}`);
-    void supervisor.stop();
-  };
-  const onTerm = () => stop('SIGTERM');
-  const onInt = () => stop('SIGINT');
-  // OpenBSD's rc.subr may SIGALRM the children of a backgrounded (rc_bg) start
-  // script once its own wait is over; Node's default for SIGALRM is to die.
-  const ignore = () => {};
-  process.on('SIGALRM', ignore);
-  process.on('SIGHUP', reopen);
-  process.on('SIGUSR1', reopen);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onInt);
-  process.off('SIGTERM', holdTerm);
-  process.off('SIGINT', holdInt);
-
-  if (held === null) supervisor.start();
-  else stop(held);
   // Drops are visible: tcpdump's counters every --stats-interval (and, as
   // tcpdump prints them when it exits, at every exit).
-  const statsTimer = opts.statsInterval > 0 && opts.readFile === undefined ? setInterval(() => supervisor.requestStats(), opts.statsInterval * 1000) : null;
-  // What --dedupe held back, once a window (and at exit): a line the filter cannot match.
-  const repeatsTimer = repeats !== null ? setInterval(reportRepeats, opts.dedupe * 1000) : null;
-  const info = await supervisor.finished;
-  if (statsTimer) clearInterval(statsTimer);
-  if (repeatsTimer) clearInterval(repeatsTimer);
-  reportRepeats();
-
-  reaper?.close();
-  event('exiting');
-  await log.close();
-  releasePidfile(opts.pidFile);
-  process.off('SIGALRM', ignore);
-  process.off('SIGHUP', reopen);
-  process.off('SIGUSR1', reopen);
-  process.off('SIGTERM', onTerm);
-  process.off('SIGINT', onInt);
-  if (stopSignal !== null || opts.readFile === undefined) return EX_OK;
-  return readFileExitCode(info);
+  let statsTimer: NodeJS.Timeout | null = null;
+  return {
+    start() {
+      supervisor.start();
+      if (opts.statsInterval > 0 && opts.readFile === undefined) statsTimer = setInterval(() => supervisor.requestStats(), opts.statsInterval * 1000);
+    },
+    stop() {
+      void supervisor.stop();
+    },
+    finished: supervisor.finished.then((info) => {
+      if (statsTimer) clearInterval(statsTimer);
+      reaper?.close();
+      return captureFailure(info, opts);
+    }),
+  };
 }

@@ -1,6 +1,10 @@
 // Runs the capture process (tcpdump) and restarts it when it exits, with
-// backoff so a tcpdump that fails at once (no pflog0, binary missing) does not
-// spin. It knows processes, not packets: output goes to the callbacks as it
+// backoff so a tcpdump that fails after a good start (an interface that goes
+// away) does not spin. A FIRST run that ends before any sign of a good start
+// (output on stdout, its "listening on" line, or startupGraceMs of running) is
+// a start-up failure: no restart, and `finished` says why (its last error
+// line), so the daemon can fail loudly instead of retrying a typo forever.
+// It knows processes, not packets: output goes to the callbacks as it
 // arrives, and every start and exit is reported through `event`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +20,14 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** the process could not be started at all (e.g. ENOENT) */
   spawnError: string | null;
+  /** the first run ended before a good start; it was not restarted */
+  failedAtStart: boolean;
+  /** the run's last error line on stderr ("tcpdump: ...: No such device exists"), or null */
+  lastError: string | null;
 }
+
+/** Lines like "tcpdump: listening on pflog0, link-type PFLOG ..." (Debian, the BSDs). */
+const DEFAULT_STARTED_LINE = /(^|: )listening on /;
 
 export interface SupervisorOptions {
   command: string;
@@ -34,8 +45,14 @@ export interface SupervisorOptions {
   onRunStart?(): void;
   /** the child of this run has been spawned as `pid` */
   onSpawn?(pid: number): void;
+  /** a stderr line that says the capture has started (default: tcpdump's "listening on") */
+  startedLine?: RegExp;
+  /** a first run that lasts this long counts as started even without a sign (default 10 s) */
+  startupGraceMs?: number;
   event(message: string): void;
 }
+
+const NO_RUN: ExitInfo = { code: null, signal: null, spawnError: null, failedAtStart: false, lastError: null };
 
 export class Supervisor {
   private child: ChildProcess | null = null;
@@ -45,6 +62,13 @@ export class Supervisor {
   private paused = false;
   private readonly backoff: Backoff;
   private finishedResolve: ((info: ExitInfo) => void) | null = null;
+  private runs = 0;
+  /** this run has shown it started: stdout data, its "listening on" line, or the grace time passed */
+  private started = false;
+  private startupTimer: NodeJS.Timeout | null = null;
+  /** this run's stderr since its last complete line, and its last error line */
+  private stderrPartial = '';
+  private lastError: string | null = null;
   /** Resolves when a non-respawning run ends, or when stop() completes. */
   readonly finished: Promise<ExitInfo>;
 
@@ -62,6 +86,14 @@ export class Supervisor {
     o.event(`starting ${displayCommand(o.command, o.argv)}`);
     o.onRunStart?.();
     this.startedAt = Date.now();
+    this.runs++;
+    this.started = this.runs > 1; // only the first run can fail "at start"
+    this.stderrPartial = '';
+    this.lastError = null;
+    if (!this.started) {
+      this.startupTimer = setTimeout(() => this.markStarted(), o.startupGraceMs ?? 10_000);
+      this.startupTimer.unref();
+    }
     let spawnError: string | null = null;
     let child: ChildProcess;
     try {
@@ -76,8 +108,14 @@ export class Supervisor {
     }
     this.child = child;
     if (child.pid !== undefined) o.onSpawn?.(child.pid);
-    child.stdout!.on('data', (chunk: Buffer) => o.onStdout(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => o.onStderr(chunk));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      this.markStarted();
+      o.onStdout(chunk);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.noteStderr(chunk);
+      o.onStderr(chunk);
+    });
     if (this.paused) child.stdout!.pause();
     child.on('error', (err) => {
       spawnError = describeErrno(err);
@@ -90,15 +128,38 @@ export class Supervisor {
     });
   }
 
+  private markStarted(): void {
+    this.started = true;
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    this.startupTimer = null;
+  }
+
+  /** Watches stderr for the started line and keeps the last error line ("prog: message"). */
+  private noteStderr(chunk: Buffer): void {
+    const lines = (this.stderrPartial + chunk.toString('latin1')).split('\n');
+    this.stderrPartial = lines.pop()!.slice(-4096);
+    for (const line of lines) this.noteStderrLine(line);
+  }
+
+  private noteStderrLine(line: string): void {
+    const text = line.replace(/\r$/, '').slice(0, 4096);
+    if ((this.o.startedLine ?? DEFAULT_STARTED_LINE).test(text)) this.markStarted();
+    // "tcpdump: nosuchif: No such device exists", not the "(No such device exists)" after it
+    else if (/^[^\s:]+: \S/.test(text)) this.lastError = text;
+  }
+
   private runEnded(code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): void {
     const o = this.o;
     const name = displayCommand(o.command, []);
+    if (this.stderrPartial !== '') this.noteStderrLine(this.stderrPartial);
     if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
     else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
     else o.event(`${name} exited with status ${code}`);
     o.onRunEnd();
-    const info: ExitInfo = { code, signal, spawnError };
-    if (this.stopping || !o.respawn) {
+    const failedAtStart = !this.started && !this.stopping && o.respawn;
+    this.markStarted();
+    const info: ExitInfo = { code, signal, spawnError, failedAtStart, lastError: this.lastError };
+    if (this.stopping || !o.respawn || failedAtStart) {
       this.finishedResolve?.(info);
       return;
     }
@@ -150,7 +211,7 @@ export class Supervisor {
     if (this.restartTimer) {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
-      this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+      this.finishedResolve?.(NO_RUN);
     }
     const child = this.child;
     if (child) {
@@ -165,13 +226,13 @@ export class Supervisor {
         child.stdout?.destroy();
         child.stderr?.destroy();
         child.unref();
-        this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+        this.finishedResolve?.(NO_RUN);
       }, killAfter);
       const info = await this.finished;
       clearTimeout(killer);
       return info;
     }
-    this.finishedResolve?.({ code: null, signal: null, spawnError: null });
+    this.finishedResolve?.(NO_RUN);
     return this.finished;
   }
 }

@@ -313,7 +313,7 @@ test('pfasciilogd check with the real tools', async (t) => {
   });
 
   await t.test('bad flags: one line on stderr, exit 64, nothing checked', () => {
-    for (const args of [['check', '--bogus'], ['check', '--lines', 'x'], ['check', '-i', 'nflog:1', 'tcp']]) {
+    for (const args of [['check', '--bogus'], ['check', '--lines', 'x'], ['check', '-i', 'nflog:1', '--', 'tcp'], ['check', 'tcp']]) {
       const r = cli(args);
       assert.equal(r.status, 64, args.join(' '));
       assert.equal(r.stdout, '');

@@ -131,7 +131,7 @@ test('FreeBSD rc.d script has the rc.subr variables', () => {
   assert.match(s, /^start_precmd=/m);
   assert.match(s, /^run_rc_command "\$1"$/m);
   assert.match(s, /pfasciilogd_enable="YES"/, 'usage comment for rc.conf');
-  assert.match(s, /pfasciilogd_flags="-i pflog0 'inbound and action block'"/, 'usage comment for rc.conf');
+  assert.match(s, /pfasciilogd_flags="-i pflog0 -- 'inbound and action block'"/, 'usage comment for rc.conf');
 });
 
 // A stand-in for /etc/rc.subr with just what the script uses. run_rc_command
@@ -206,7 +206,7 @@ function splitDaemonArgv(argv: string[], vars: Map<string, string>) {
 
 test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', () => {
   const { argv, vars } = simulateFreebsdStart(
-    `pfasciilogd_enable="YES"\npfasciilogd_flags="-i pflog1 'inbound and action block'"\n`,
+    `pfasciilogd_enable="YES"\npfasciilogd_flags="-i pflog1 -- 'inbound and action block'"\n`,
   );
   assert.equal(vars.get('name'), 'pfasciilogd');
   assert.equal(vars.get('rcvar'), 'pfasciilogd_enable');
@@ -223,7 +223,7 @@ test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', (
     assert.ok(!daemonOpts.includes(forbidden), `${forbidden} must not be a daemon(8) option: ${JSON.stringify(daemonOpts)}`);
   }
   // The user's quoted expression stays one argument, after the program.
-  assert.deepEqual(programArgs, ['-p', PIDFILE, '-i', 'pflog1', 'inbound and action block']);
+  assert.deepEqual(programArgs, ['-p', PIDFILE, '-i', 'pflog1', '--', 'inbound and action block']);
   assert.ok(argv.indexOf('-i') > argv.indexOf(PROGRAM));
 });
 
@@ -300,7 +300,7 @@ function pexpMatches(pexp: string, argv: string[]): boolean {
 
 for (const [label, flags, expectedArgs] of [
   ['default flags', undefined, ['-u', '']],
-  ['a filter with regex characters', "-u '' -i pflog1 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)'", ['-u', '', '-i', 'pflog1', 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)']],
+  ['a filter with regex characters', "-u '' -i pflog1 -- 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)'", ['-u', '', '-i', 'pflog1', '--', 'tcp[13] & 2 != 0 or (icmp and host 192.0.2.1)']],
 ] as const) {
   test(`OpenBSD rc.d: pexp matches the node process (${label})`, () => {
     const start = simulateOpenbsd('start', flags);
@@ -344,6 +344,11 @@ test('pf.conf.example puts anchor "f2b/*" before block log and every pass rule',
   assert.ok(firstPass === -1 || anchor < firstPass, 'anchor must precede every pass rule');
   assert.ok(rules.includes('set skip on lo'));
   assert.match(read(PF_CONF), /pfctl -a f2b\/pf -t f2b-pf -T show/);
+  // what the man page recommends against forged sources: quick, unlogged, before block log all
+  const antispoof = rules.findIndex((l) => /^antispoof quick for \$ext_if$/.test(l));
+  const urpf = rules.findIndex((l) => /^block drop in quick from urpf-failed$/.test(l));
+  assert.ok(antispoof > anchor && antispoof < blockLog, `antispoof quick, after the anchor, before block log (line ${antispoof + 1})`);
+  assert.ok(urpf > anchor && urpf < blockLog, `urpf-failed block quick, after the anchor, before block log (line ${urpf + 1})`);
 });
 
 // -- man page ------------------------------------------------------------------
@@ -372,6 +377,33 @@ test('man page keeps its sections and mentions what the brief requires', () => {
   assert.ok(src.includes('anchor "f2b/*"'), 'FAIL2BAN shows the anchor');
   for (const code of ['0', '1', '64', '66', '70', '73']) {
     assert.match(src.slice(src.indexOf('.Sh EXIT STATUS')), new RegExp(`^\\.It ${code}$`, 'm'), `exit status ${code}`);
+  }
+});
+
+/** The synopsis of a usage text: its lines up to the first blank one, one entry per "pfasciilogd ...", spaces normalised. */
+function usageSynopsis(usage: string): string[] {
+  const head = usage.slice(0, usage.indexOf('\n\n')).replace(/^usage: /, '');
+  return head.split(/\n(?=\s*pfasciilogd )/).map(normaliseSynopsis);
+}
+
+function normaliseSynopsis(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/ ?\| ?/g, '|').trim();
+}
+
+test('the -h synopsis (the daemon\'s and each subcommand\'s) is the man page\'s SYNOPSIS, word for word', async (t) => {
+  const r = mandoc(t, ['-T', 'ascii', '-O', 'width=1000', MAN]);
+  if (r === null) return;
+  assert.equal(r.status, 0, r.stderr);
+  const text = r.stdout.replace(/.\x08/g, '');
+  const section = text.slice(text.indexOf('\nSYNOPSIS\n') + 10, text.indexOf('\nDESCRIPTION\n'));
+  const man = section.split(/\n(?=\s*pfasciilogd )/).map(normaliseSynopsis).filter((s) => s !== '');
+  const { DAEMON_USAGE } = (await import(pathToFileURL(USAGE_JS).href)) as { DAEMON_USAGE: string };
+  const cli = (name: string) => import(pathToFileURL(join(ROOT, `dist/src/cli/${name}.js`)).href) as Promise<Record<string, string>>;
+  assert.deepEqual(usageSynopsis(DAEMON_USAGE), man, 'pfasciilogd -h against the man page');
+  const own = [(await cli('read-command'))['READ_USAGE']!, (await cli('check-command'))['CHECK_USAGE']!, (await cli('stats-command'))['STATS_USAGE']!];
+  for (const usage of own) {
+    const [entry] = usageSynopsis(usage);
+    assert.ok(man.includes(entry!), `${entry} (its own -h) is in the man page's SYNOPSIS: ${JSON.stringify(man)}`);
   }
 });
 
@@ -426,5 +458,27 @@ test('man page documents every flag the usage text lists', async (t) => {
       token.test(synopsis) || (short && new RegExp(`\\[-[A-Za-z]*${flag[1]}[A-Za-z]*\\]`).test(synopsis)) || aliases.has(flag),
       `SYNOPSIS shows ${flag}`,
     );
+  }
+});
+
+// -- flags in the examples --------------------------------------------------------
+
+test('every pfasciilogd_flags / rcctl flags example in etc/, the README and the man page is accepted by the daemon', async () => {
+  const { parseDaemonArgs } = (await import(pathToFileURL(join(ROOT, 'dist/src/cli/options.js')).href)) as typeof import('../../src/cli/options.js');
+  const examples: string[] = [];
+  for (const file of [FREEBSD_RC, OPENBSD_RC, MAN, join(ROOT, 'README.md')]) {
+    for (const m of read(file).matchAll(/(?:pfasciilogd_flags=|rcctl set pfasciilogd flags )"([^"]*)"/g)) examples.push(m[1]!);
+  }
+  // the rc.d comments show the expression forms (with and without --dedupe)
+  assert.ok(examples.filter((e) => e.includes('action block')).length >= 4, JSON.stringify(examples));
+  for (const flags of examples) {
+    if (flags.includes('...')) continue; // a fragment ("... --dedupe 600")
+    // the words as sh gives them to the program
+    const r = run('sh', ['-c', `printf '%s\\0' ${flags}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const words = r.stdout.split('\0').slice(0, -1);
+    const parsed = parseDaemonArgs(words) as { kind: string; options?: { expression: string[] } };
+    assert.equal(parsed.kind, 'daemon', flags);
+    if (flags.includes('action block')) assert.deepEqual(parsed.options!.expression, ['inbound and action block'], flags);
   }
 });

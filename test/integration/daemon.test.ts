@@ -71,8 +71,12 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
     [...f, '--evil\nsecond line'],
     [...f, '--decoder', 'nope'],
     [...f, '-u', 'a\nb'],
-    [...f, 'tcp', 'port\n22'],
+    [...f, '--', 'tcp', 'port\n22'],
     [...f, '-f', ''],
+    // a mistyped subcommand, and flags after it, are not a filter expression
+    [...f, 'stat', 'demo.pcap'],
+    ['-p', s.pidfile, '-f', s.path('first.log'), 'stat', 'x', '-f', s.log],
+    [...f, 'inbound', 'and', 'action', 'block'],
   ];
   const results = await Promise.all(cases.map((args) => s.run(args, { files: false })));
   results.forEach((r, i) => {
@@ -82,6 +86,21 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
     assert.equal(r.stdout, '', what);
   });
   assert.deepEqual(fs.readdirSync(s.dir), [], 'no log, no pidfile, nothing at all');
+  assert.match(results[cases.length - 3]!.stderr, /unexpected operand 'stat': did you mean 'stats'\?/);
+});
+
+test('a subcommand\'s usage error points to its own -h, which prints its own usage', () => {
+  const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+  const cli = (args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'latin1' });
+  for (const sub of ['read', 'stats', 'check']) {
+    const bad = cli([sub, '--bogus']);
+    assert.equal(bad.status, 64, bad.stderr);
+    assert.match(bad.stderr, new RegExp(`^pfasciilogd: [\\x20-\\x7e]+ \\(see pfasciilogd ${sub} -h\\)\n$`), sub);
+    const help = cli([sub, '-h']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, new RegExp(`^usage: pfasciilogd ${sub} `), `${sub} -h prints ${sub}'s usage`);
+    assert.doesNotMatch(help.stdout, /--stats-interval/, `${sub} -h is not the daemon's help`);
+  }
 });
 
 test('-h/--help and -V/--version print and exit 0, creating nothing', async (t) => {
@@ -108,7 +127,7 @@ test('tcpdump gets an argv, never a shell: flags mapped, the expression as separ
   const s = sandbox(t, 'argv');
   const fake = s.fake('argv');
   const pwned = s.path('pwned');
-  const d = s.start([...TEXT_RELAY, '--tcpdump', fake, '-i', 'pflog7', '-s', '96', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
+  const d = s.start([...TEXT_RELAY, '--tcpdump', fake, '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
   const lines = await s.waitForLine(/^argv /);
   const argv = JSON.parse(lines.find((l) => l.payload.startsWith('argv '))!.payload.slice(5)) as string[];
   assert.deepEqual(argv, ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
@@ -135,14 +154,14 @@ test("-u '' omits -Z", async (t) => {
 // ---------------------------------------------------------------------------
 // Supervision
 
-test('respawn with backoff: starts at about 0, 1 and 3 s, for a failing, a missing and an unrunnable tcpdump', async (t) => {
+test('respawn with backoff after a good start: starts at about 0, 1 and 3 s, for a failing and a vanished tcpdump', async (t) => {
   const s = sandbox(t, 'backoff');
-  const notADir = s.path('not-a-dir');
-  fs.writeFileSync(notADir, '');
+  // Each has started well ("listening on"), as on an interface that later goes away.
+  const listening = `echo 'tcpdump: listening on pflog0, link-type PFLOG (OpenBSD pflog file), snapshot length 262144 bytes' >&2`;
   const kinds = [
-    { name: 'exit1', tcpdump: s.script('tcpdump-exit1', 'exit 1'), exitEvent: /exited with status 1$/ },
-    { name: 'missing', tcpdump: '/nonexistent/tcpdump', exitEvent: /^cannot run \/nonexistent\/tcpdump: .*ENOENT/ },
-    { name: 'enotdir', tcpdump: path.join(notADir, 'tcpdump'), exitEvent: /^cannot run .*not-a-dir\/tcpdump: .*ENOTDIR/ },
+    { name: 'exit1', tcpdump: s.script('tcpdump-exit1', `${listening}\nexit 1`), exitEvent: /exited with status 1$/ },
+    // removes itself: from its second start on, "cannot run" (ENOENT)
+    { name: 'vanished', tcpdump: s.script('tcpdump-vanished', `${listening}\nrm -f -- "$0"\nexit 1`), exitEvent: /tcpdump-vanished exited with status 1$|^cannot run .*tcpdump-vanished: .*ENOENT/ },
   ];
   const runs = kinds.map((k) => {
     const log = s.path(`${k.name}.log`);
@@ -169,6 +188,7 @@ test('respawn with backoff: starts at about 0, 1 and 3 s, for a failing, a missi
     assert.ok(gap1 >= 0.99 && gap1 < 1.9, `${r.name}: 2nd start ${gap1} s after the 1st`);
     assert.ok(gap2 >= 1.99 && gap2 < 2.9, `${r.name}: 3rd start ${gap2} s after the 2nd`);
     assert.equal(ev.filter((e) => r.exitEvent.test(e)).length, 3, `${r.name}: each failure logged: ${JSON.stringify(ev)}`);
+    assert.equal(r.d.stderr, '', `${r.name}: a failure after a good start is the log's business, not a start-up error`);
     const restarts = ev.filter((e) => e.startsWith('restarting '));
     assert.deepEqual(restarts, [`restarting ${r.tcpdump} in 1 s`, `restarting ${r.tcpdump} in 2 s`, `restarting ${r.tcpdump} in 4 s`]);
     // Each start is followed by its failure, then the restart notice.
@@ -177,6 +197,7 @@ test('respawn with backoff: starts at about 0, 1 and 3 s, for a failing, a missi
       ['starting', ev[1]!.startsWith('cannot') ? 'cannot' : r.tcpdump, 'restarting'],
     );
   }
+  assert.ok(events(parseLog(readText(runs[1]!.log))).some((e) => /^cannot run .*tcpdump-vanished: .*ENOENT/.test(e)), 'vanished: the missing binary is retried too');
   // Stopping during the backoff wait is immediate.
   for (const r of runs) r.d.signal('SIGTERM');
   for (const r of runs) {
@@ -185,6 +206,60 @@ test('respawn with backoff: starts at about 0, 1 and 3 s, for a failing, a missi
     assert.equal(fs.existsSync(r.pidfile), false);
     assert.equal(events(parseLog(readText(r.log))).at(-1), 'exiting');
   }
+});
+
+test('a first run that fails before a good start ends the daemon: why, in one line on stderr and in the log; a sysexits status; no restart', async (t) => {
+  const tcpdump = findTcpdump(t);
+  if (!tcpdump) return;
+  const s = sandbox(t, 'startfail');
+  const notADir = s.path('not-a-dir');
+  fs.writeFileSync(notADir, '');
+  const install = /; install tcpdump \(Debian, Ubuntu: apt-get install tcpdump; it is in the base system of FreeBSD and OpenBSD\) or give its path with --tcpdump$/;
+  const cases: { name: string; args: string[]; code: number; line: RegExp }[] = [
+    { name: 'no such interface', args: ['-i', 'nosuchif'], code: 69, line: /^\S*tcpdump failed at start, not restarting: tcpdump: nosuchif: No such device exists \(exit status 1\)$/ },
+    { name: 'no such interface, text relay', args: [...TEXT_RELAY, '-i', 'nosuchif'], code: 69, line: /^\S*tcpdump failed at start, not restarting: tcpdump: nosuchif: No such device exists/ },
+    { name: 'a filter typo', args: ['-i', 'lo', '--', 'tcp and prot 22'], code: 64, line: /^\S*tcpdump rejected the filter expression: tcpdump: syntax error in filter expression \(exit status 1\)$/ },
+    { name: 'a silent exit', args: ['--tcpdump', s.script('tcpdump-silent', 'exit 1')], code: 69, line: /^.*tcpdump-silent failed at start, not restarting: exit status 1$/ },
+    { name: 'missing tcpdump, with an expression', args: ['--tcpdump', '/nonexistent/tcpdump', '-i', 'lo', '--', 'tcp'], code: 69, line: /^cannot run \/nonexistent\/tcpdump: .*ENOENT.*; install tcpdump/ },
+    { name: 'unrunnable tcpdump', args: ['--tcpdump', path.join(notADir, 'tcpdump')], code: 69, line: /^cannot run .*not-a-dir\/tcpdump: .*ENOTDIR/ },
+    { name: '-r of a missing file (read here)', args: ['-r', s.path('missing.pcap')], code: 66, line: /^.*missing\.pcap: no such file or directory \(ENOENT\)$/ },
+    { name: '-r of a missing file (tcpdump)', args: [...TEXT_RELAY, '-r', s.path('missing.pcap')], code: 66, line: /^\S*tcpdump could not read .*missing\.pcap: tcpdump: .*missing\.pcap: No such file or directory \(exit status 1\)$/ },
+  ];
+  for (const c of cases) {
+    const log = s.path(`${c.name.replace(/\W+/g, '-')}.log`);
+    const pidfile = s.path('start.pid');
+    const r = await s.run(['-u', '', '-f', log, '-p', pidfile, ...(c.args.includes('--tcpdump') ? [] : ['--tcpdump', tcpdump]), ...c.args], { files: false });
+    assert.equal(r.code, c.code, `${c.name}: exit status; stderr ${r.stderr}`);
+    const m = /^pfasciilogd: ([\x20-\x7e]+)\n$/.exec(r.stderr);
+    assert.ok(m, `${c.name}: one printable line on stderr, not ${JSON.stringify(r.stderr)}`);
+    assert.match(m[1]!, c.line, c.name);
+    if (/ENOENT/.test(m[1]!) && /cannot run/.test(m[1]!)) assert.match(m[1]!, install, `${c.name}: says how to install tcpdump`);
+    const ev = events(parseLog(readText(log), log));
+    assert.ok(ev.includes(m[1]!), `${c.name}: the same line in the log: ${JSON.stringify(ev)}`);
+    assert.ok(!ev.some((e) => e.startsWith('restarting')), `${c.name}: not restarted`);
+    assert.equal(ev.at(-1), 'exiting');
+    assert.equal(fs.existsSync(pidfile), false, `${c.name}: pidfile removed`);
+  }
+});
+
+test('npm start without tcpdump: -r with the native decoder and no expression is read by the daemon itself, as `read` does', async (t) => {
+  const s = sandbox(t, 'demo');
+  const demo = new URL('../../../demo/pflog.pcap', import.meta.url).pathname;
+  // PATH with node and nothing else: no tcpdump to find
+  const bin = s.path('bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  const r = await s.run(['-u', '', '-r', demo], { env: { PATH: bin } });
+  assert.deepEqual([r.code, r.signal], [0, null], r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(fs.existsSync(s.pidfile), false);
+  const lines = s.lines();
+  const read = spawnSync(process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, 'read', demo], { encoding: 'latin1' });
+  assert.equal(read.status, 0, read.stderr);
+  const expected = read.stdout.split('\n').filter((l) => l !== '');
+  assert.ok(expected.length > 10);
+  assert.deepEqual(lines.filter((l) => !l.payload.startsWith('pfasciilogd: ')).map((l) => `${l.stamp} ${l.payload}`), expected, 'the same lines as read, stamps and all');
+  assert.deepEqual(events(lines), [`reading ${demo}`, `finished reading ${demo}`, 'exiting']);
 });
 
 test('a tcpdump killed by a signal is logged with the signal, and restarted', async (t) => {
@@ -505,7 +580,7 @@ test('-r with the real tcpdump: an expression filters, as separate words; -Z nob
   const expr = ['tcp', 'and', 'dst', 'port', '22'];
   const direct = tcpdumpSays(tcpdump, ['-t', '-l', '-e', '-n', '-r', pcap, ...expr]);
   assert.ok(direct.lines.length >= 1 && direct.lines.length < demoFrames().length, 'the filter selects some packets');
-  const args = [...TEXT_RELAY, '--tcpdump', tcpdump, '-r', pcap, ...expr];
+  const args = [...TEXT_RELAY, '--tcpdump', tcpdump, '-r', pcap, '--', ...expr];
   if (process.getuid?.() !== 0) args.push('-u', ''); // only root can drop privileges
   const r = await s.run(args);
   assert.deepEqual([r.code, r.signal], [0, null], r.stderr);
@@ -521,9 +596,10 @@ test('-r with the real tcpdump: an expression word that looks like a flag is not
   fs.writeFileSync(pcap, pcapFile(demoFrames()));
   const written = s.path('written.pcap');
   // GNU getopt permutes: without a "--" tcpdump would take -w for its own flag and write a file.
-  const r = await s.run([...TEXT_RELAY, '--tcpdump', tcpdump, '-u', '', '-r', pcap, 'tcp', '-w', written]);
+  const r = await s.run([...TEXT_RELAY, '--tcpdump', tcpdump, '-u', '', '-r', pcap, '--', 'tcp', '-w', written]);
   assert.equal(fs.existsSync(written), false, 'tcpdump took an expression word for -w');
-  assert.equal(r.code, 66, 'tcpdump rejects the expression instead');
+  assert.equal(r.code, 64, 'tcpdump rejects the expression instead: a usage error');
+  assert.match(r.stderr, /^pfasciilogd: \S*tcpdump rejected the filter expression: .*syntax error/);
   assert.match(payloads(s.lines()).join('\n'), /syntax error/);
 });
 
@@ -553,6 +629,7 @@ test('-r: a missing capture file or tcpdump ends the daemon with a sysexits stat
   const s = sandbox(t, 'readfail');
   const r = await s.run([...TEXT_RELAY, '--tcpdump', tcpdump, '-u', '', '-r', s.path('missing.pcap')]);
   assert.equal(r.code, 66, 'EX_NOINPUT');
+  assert.match(r.stderr, /^pfasciilogd: .*could not read .*missing\.pcap: .*No such file or directory/);
   assert.equal(fs.existsSync(s.pidfile), false);
   let ev = events(s.lines());
   assert.ok(ev.includes(`${tcpdump} exited with status 1`), JSON.stringify(ev));
@@ -561,6 +638,7 @@ test('-r: a missing capture file or tcpdump ends the daemon with a sysexits stat
   fs.rmSync(s.log);
   const r2 = await s.run([...TEXT_RELAY, '--tcpdump', '/nonexistent/tcpdump', '-r', s.path('missing.pcap')]);
   assert.equal(r2.code, 69, 'EX_UNAVAILABLE');
+  assert.match(r2.stderr, /^pfasciilogd: cannot run \/nonexistent\/tcpdump: .*ENOENT.*apt-get install tcpdump/);
   assert.equal(fs.existsSync(s.pidfile), false);
   ev = events(s.lines());
   assert.match(ev.join('\n'), /cannot run \/nonexistent\/tcpdump: .*ENOENT/);

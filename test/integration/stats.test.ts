@@ -284,7 +284,7 @@ test('stats: exit 64 for bad flags, 66 for a missing file (the others still coun
       const r = run(args);
       assert.equal(r.status, 64, args.join(' '));
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^pfasciilogd: [^\n]+ \(see pfasciilogd -h\)\n$/);
+      assert.match(r.stderr, /^pfasciilogd: [^\n]+ \(see pfasciilogd stats -h\)\n$/);
     }
     const help = run(['--help']);
     assert.equal(help.status, 0);

@@ -3,9 +3,14 @@
 // repaired (a flag file the fake scripts look for; the missing binary
 // appears) and lines must flow again.
 //
-//   missing      --tcpdump names a file that does not exist
-//   exit1        says why on stderr and exits 1 at once
-//   signal       says so on stderr and is killed by SIGKILL
+// Each fake has made a good start first (its "listening on" line, or output
+// on stdout), as an interface that goes away after boot would: a FIRST run
+// that fails before any such sign ends the daemon instead (daemon.test.ts).
+//
+//   missing      starts well once, then removes itself: --tcpdump names a
+//                file that does not exist
+//   exit1        says it listens, then why it failed, and exits 1 at once
+//   signal       says it listens, then why, and is killed by SIGKILL
 //   junk-text    prints binary junk (control characters, CR, NUL, UTF-8
 //                line separators, text shaped like log lines) in the text
 //                relay (--decoder tcpdump), then exits
@@ -30,6 +35,8 @@ import { escapeBytes } from '../../src/format/escape.js';
 const FAILURE_MS = 60_000;
 const MAX_STARTS = 7;
 const STDERR_LINE = 'tcpdump: pflog0: That device is not up';
+/** what tcpdump says once it has opened the interface: a good start */
+const LISTENING_LINE = 'tcpdump: listening on pflog0, link-type PFLOG (OpenBSD pflog file), snapshot length 262144 bytes';
 
 /** Deterministic junk: random bytes, the control characters and separators that could split a line, and fake log lines. */
 function junkBytes(): Buffer {
@@ -89,12 +96,14 @@ test('capture failures: no spinning, every exit and stderr logged, junk escaped,
   const textDone = (lines: LogLine[]) => lines.some((l) => l.payload === 'done');
   const nativeDone = (lines: LogLine[]) => lines.filter((l) => l.payload.startsWith('rule ')).length === frames.length;
 
-  const missing = box.path('tcpdump-missing');
+  const listening = `echo ${q(LISTENING_LINE)} >&2`;
+  // there at the first start, gone from the second on (rm: the first run's own file)
+  const missing = box.script('tcpdump-missing', `${listening}\nrm -f -- "$0"\nexit 1`);
   const kinds: Kind[] = [
-    { name: 'missing', tcpdump: missing, args: TEXT_RELAY, exitEvent: /^cannot run .*tcpdump-missing: .*ENOENT/, stderr: false, recovered: textDone },
+    { name: 'missing', tcpdump: missing, args: TEXT_RELAY, exitEvent: /^cannot run .*tcpdump-missing: .*ENOENT|tcpdump-missing exited with status 1$/, stderr: false, recovered: textDone },
     {
       name: 'exit1',
-      tcpdump: failing('tcpdump-exit1', goodText, `echo ${q(STDERR_LINE)} >&2\nexit 1`),
+      tcpdump: failing('tcpdump-exit1', goodText, `${listening}\necho ${q(STDERR_LINE)} >&2\nexit 1`),
       args: TEXT_RELAY,
       exitEvent: /tcpdump-exit1 exited with status 1$/,
       stderr: true,
@@ -102,7 +111,7 @@ test('capture failures: no spinning, every exit and stderr logged, junk escaped,
     },
     {
       name: 'signal',
-      tcpdump: failing('tcpdump-signal', goodText, `echo ${q(STDERR_LINE)} >&2\nkill -KILL $$`),
+      tcpdump: failing('tcpdump-signal', goodText, `${listening}\necho ${q(STDERR_LINE)} >&2\nkill -KILL $$`),
       args: TEXT_RELAY,
       exitEvent: /tcpdump-signal killed by signal SIGKILL$/,
       stderr: true,
@@ -178,7 +187,7 @@ test('capture failures: no spinning, every exit and stderr logged, junk escaped,
     const stderrLines = lines.filter((l) => l.payload === STDERR_LINE).length;
     assert.equal(stderrLines, k.stderr ? failedRuns : 0, `${k.name}: tcpdump's stderr logged once per failed run`);
 
-    const isOther = (l: LogLine) => l.payload.startsWith('pfasciilogd: ') || l.payload === STDERR_LINE || /^seq \d+ x*$|^done$|^rule /.test(l.payload);
+    const isOther = (l: LogLine) => l.payload.startsWith('pfasciilogd: ') || l.payload === STDERR_LINE || l.payload === LISTENING_LINE || /^seq \d+ x*$|^done$|^rule /.test(l.payload);
     const junkLines = lines.filter((l) => !isOther(l)).map((l) => l.payload);
     if (k.name === 'junk-text') {
       // one line per line of junk (the tail too, when the run ends), each escaped, none split

@@ -40,7 +40,7 @@ test('the daemon flags in every spelling, --filter and --lines among them', () =
   assert.equal(o.filter, '/etc/f.conf');
   assert.equal(o.lines, 50);
   // the rc.conf flags, expression and all, as the daemon takes them
-  const rc = parse(['-i', 'pflog0', 'inbound', 'and', 'action', 'block']);
+  const rc = parse(['-i', 'pflog0', '--', 'inbound', 'and', 'action', 'block']);
   assert.deepEqual(rc.daemon.expression, ['inbound', 'and', 'action', 'block']);
   assert.equal(parse(['--filter=/a b/f.conf']).filter, '/a b/f.conf');
 });
@@ -58,7 +58,9 @@ test('help; bad flags are usage errors', () => {
   usageError(['--filter', 'a\nb'], /NUL or newline/);
   usageError(['-i'], /-i needs a value/);
   usageError(['-s', 'x'], /snaplen/);
-  usageError(['-i', 'nflog:1', 'tcp'], /filter expression cannot be used with nflog:1/);
+  usageError(['-i', 'nflog:1', '--', 'tcp'], /filter expression cannot be used with nflog:1/);
+  // as for the daemon: an expression without '--' is refused, not taken for one
+  usageError(['-i', 'pflog0', 'inbound', 'and', 'action', 'block'], /unexpected operand 'inbound'/);
 });
 
 test('output lines: status in a column, the fix after the finding, printable ASCII only', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DAEMON_DEFAULTS, parseDaemonArgs, UsageError, type DaemonOptions } from '../../src/cli/options.js';
+import { DAEMON_DEFAULTS, editDistance, nearestSubcommand, parseDaemonArgs, UsageError, type DaemonOptions } from '../../src/cli/options.js';
 import { DAEMON_FLAGS, DAEMON_USAGE } from '../../src/cli/usage.js';
 import { captureArgv, textRelayArgv } from '../../src/capture/tcpdump-command.js';
 
@@ -100,36 +100,66 @@ test("-u '' is allowed and omits -Z; other empty values are errors", () => {
   usageError(['--tcpdump='], /must not be empty/);
 });
 
-test('expression: trailing words, kept as separate argv words', () => {
-  const o = opts(['-i', 'pflog0', 'inbound', 'and', 'action', 'block']);
+test('expression: the words after --, kept as separate argv words', () => {
+  const o = opts(['-i', 'pflog0', '--', 'inbound', 'and', 'action', 'block']);
   assert.deepEqual(o.expression, ['inbound', 'and', 'action', 'block']);
   // a single quoted word stays one word; shell syntax is just text
-  assert.deepEqual(opts(['port 22 and $(reboot)']).expression, ['port 22 and $(reboot)']);
-  // the first operand ends option parsing: later dashes belong to the expression
-  assert.deepEqual(opts(['host', '1.2.3.4', '-i', 'em0']).expression, ['host', '1.2.3.4', '-i', 'em0']);
-  assert.equal(opts(['host', '1.2.3.4', '-i', 'em0']).interface, 'pflog0');
-  // '--' ends options explicitly
+  assert.deepEqual(opts(['--', 'port 22 and $(reboot)']).expression, ['port 22 and $(reboot)']);
+  // after '--', dashes belong to the expression
+  assert.deepEqual(opts(['--', 'host', '1.2.3.4', '-i', 'em0']).expression, ['host', '1.2.3.4', '-i', 'em0']);
+  assert.equal(opts(['--', 'host', '1.2.3.4', '-i', 'em0']).interface, 'pflog0');
   assert.deepEqual(opts(['-u', '', '--', '-i', 'x']).expression, ['-i', 'x']);
   assert.deepEqual(opts(['--']).expression, []);
-  // a lone '-' is an operand
-  assert.deepEqual(opts(['-']).expression, ['-']);
-  // empty words are dropped, not passed to tcpdump as ''
-  assert.deepEqual(opts(['tcp', '', 'port', '22']).expression, ['tcp', 'port', '22']);
+  assert.deepEqual(opts(['--', '-']).expression, ['-']);
+  // empty words are dropped, not passed to tcpdump as '' (nor taken for an operand)
+  assert.deepEqual(opts(['--', 'tcp', '', 'port', '22']).expression, ['tcp', 'port', '22']);
+  assert.deepEqual(opts(['', '-i', 'em0']).interface, 'em0');
+});
+
+test('an operand before -- is a usage error, with a hint for a mistyped subcommand', () => {
+  // what `pfasciilogd stat demo.pcap` used to start: a root daemon filtering on "stat demo.pcap"
+  usageError(['stat', 'demo.pcap'], /^unexpected operand 'stat': did you mean 'stats'\?$/);
+  usageError(['raed', 'x.pcap'], /did you mean 'read'\?$/);
+  usageError(['chekc'], /did you mean 'check'\?$/);
+  usageError(['Stats'], /did you mean 'stats'\?$/);
+  // options after the operand are not swallowed into an expression
+  usageError(['stat', 'x', '-f', '/tmp/x.log'], /^unexpected operand 'stat'/);
+  // a subcommand must come first
+  usageError(['-i', 'em0', 'stats'], /^unexpected operand 'stats': did you mean 'stats'\? \(a subcommand comes first\)$/);
+  // an expression without --: no far-fetched hint, but where it goes
+  for (const w of ['inbound', 'tcp', 'host', 'port', 'udp', 'not', 'src', 'dst', 'ip6', 'net', '-']) {
+    usageError([w, 'x'], new RegExp(`^unexpected operand '${w}': a filter expression goes after '--'`));
+  }
+  // what the user typed is escaped: still one printable line
+  usageError(['st\nat'], /^unexpected operand 'st\^Jat'/);
+});
+
+test('nearestSubcommand: small edit distances only', () => {
+  assert.equal(nearestSubcommand('stat'), 'stats');
+  assert.equal(nearestSubcommand('sats'), 'stats');
+  assert.equal(nearestSubcommand('rad'), 'read');
+  assert.equal(nearestSubcommand('chcek'), 'check');
+  assert.equal(nearestSubcommand('tcp'), null);
+  assert.equal(nearestSubcommand('inbound'), null);
+  assert.equal(nearestSubcommand('re'), null, 'two letters are not enough to guess from');
+  assert.equal(editDistance('stat', 'stats'), 1);
+  assert.equal(editDistance('raed', 'read'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
 });
 
 test('tcpdump argv: flags map to tcpdump flags, expression words last, after --', () => {
   assert.deepEqual(textRelayArgv(opts([])), ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog0']);
-  assert.deepEqual(textRelayArgv(opts(['-u', '', '-s', '128', '-ipflog1', 'inbound', 'and', 'action', 'block'])), [
+  assert.deepEqual(textRelayArgv(opts(['-u', '', '-s', '128', '-ipflog1', '--', 'inbound', 'and', 'action', 'block'])), [
     '-t', '-l', '-e', '-n', '-i', 'pflog1', '-s', '128', '--', 'inbound', 'and', 'action', 'block',
   ]);
   // "--" keeps an expression word that looks like a flag from being one to tcpdump
-  assert.deepEqual(textRelayArgv(opts(['host', 'x', '-w', '/f'])).slice(-5), ['--', 'host', 'x', '-w', '/f']);
+  assert.deepEqual(textRelayArgv(opts(['--', 'host', 'x', '-w', '/f'])).slice(-5), ['--', 'host', 'x', '-w', '/f']);
   // -r replaces -i
   assert.deepEqual(textRelayArgv(opts(['-u', 'x', '-r', '/f.pcap', '-i', 'em0'])), ['-Z', 'x', '-t', '-l', '-e', '-n', '-r', '/f.pcap']);
   // -s 0 is a value, not "unset"
   assert.deepEqual(textRelayArgv(opts(['-s', '0'])).slice(-2), ['-s', '0']);
   // the native decoder's capture command follows the same rules
-  const cap = captureArgv(opts(['-u', '', '-s', '96', 'inbound', 'and', 'action', 'block']));
+  const cap = captureArgv(opts(['-u', '', '-s', '96', '--', 'inbound', 'and', 'action', 'block']));
   assert.ok(!cap.includes('-Z'));
   assert.deepEqual(cap.slice(-7), ['-s', '96', '--', 'inbound', 'and', 'action', 'block']);
   assert.deepEqual(captureArgv(opts([])).slice(0, 2), ['-Z', 'nobody']);
@@ -144,8 +174,8 @@ test('-h/--help and -V/--version', () => {
   // the synopsis advertises [-hV]: clustered, getopt style, the first one wins
   assert.deepEqual(parseDaemonArgs(['-hV']), { kind: 'help' });
   assert.deepEqual(parseDaemonArgs(['-Vh']), { kind: 'version' });
-  // after the expression has started, -h is an expression word
-  assert.equal(parseDaemonArgs(['tcp', '-h']).kind, 'daemon');
+  // after --, -h is an expression word
+  assert.equal(parseDaemonArgs(['--', 'tcp', '-h']).kind, 'daemon');
   // -h as the value of a flag is a value
   assert.equal(opts(['-i', '-h']).interface, '-h');
 });
@@ -168,8 +198,8 @@ test('errors: unknown flags, missing values, NUL and newline', () => {
   usageError(['-i', 'em\n0'], /NUL or newline/);
   usageError(['-f', 'a\0b'], /NUL or newline/);
   usageError(['-ia\nb'], /NUL or newline/);
-  usageError(['tcp', 'port\n22'], /expression contains a NUL or newline/);
-  usageError(['tcp', 'a\0'], /expression contains a NUL or newline/);
+  usageError(['--', 'tcp', 'port\n22'], /expression contains a NUL or newline/);
+  usageError(['--', 'tcp', 'a\0'], /expression contains a NUL or newline/);
   // what the user typed is shown escaped, so the message stays one printable line
   usageError(['--evil\nline2'], /^unknown option --evil\^Jline2$/);
   usageError(['-\n'], /^unknown option -\^J$/);
@@ -183,9 +213,9 @@ test('usage text lists every flag', () => {
 });
 
 test('an NFLOG interface with a filter expression is refused at start (libpcap cannot filter NFLOG)', () => {
-  assert.throws(() => parseDaemonArgs(['-i', 'nflog:1', 'tcp']), (e: unknown) => e instanceof UsageError && /nflog:1/.test(e.message));
+  assert.throws(() => parseDaemonArgs(['-i', 'nflog:1', '--', 'tcp']), (e: unknown) => e instanceof UsageError && /nflog:1/.test(e.message));
   assert.equal(parseDaemonArgs(['-i', 'nflog:1']).kind, 'daemon');
-  assert.equal(parseDaemonArgs(['-r', 'x.pcap', '-i', 'nflog:1', 'tcp']).kind, 'daemon', 'a capture file is filtered by tcpdump as usual');
+  assert.equal(parseDaemonArgs(['-r', 'x.pcap', '-i', 'nflog:1', '--', 'tcp']).kind, 'daemon', 'a capture file is filtered by tcpdump as usual');
 });
 
 test('--stats-interval: seconds, 0 for only at exit, bad values refused', () => {

@@ -1,0 +1,74 @@
+// One capture file (or stdin) to stamped lines: the file reader feeding
+// PacketLines, a new decoder per file (a file replaced under --follow is a new
+// stream). Shared by `read` (lines to stdout) and the daemon reading -r itself
+// (lines to the log). The stamp is each packet's capture time.
+
+import { readCaptureFile } from '../capture/file-reader.js';
+import type { RepeatFilter } from '../dedupe/repeat-filter.js';
+import { EX_DATAERR, EX_NOINPUT, EX_OK, describeErrno } from '../util/sysexits.js';
+import type { OutputFormat } from './line.js';
+import type { InterfaceNames } from './nflog-text.js';
+import { PacketLines } from './packet-lines.js';
+
+export interface CaptureFileLinesOptions {
+  format: OutputFormat;
+  follow: boolean;
+  /** names for NFLOG interface indexes; none: "ifN" */
+  names?: InterfaceNames;
+  repeats: RepeatFilter | null;
+  /** stop at the next chunk, with the lines so far written */
+  signal?: AbortSignal;
+  /** a problem with the file, one line, prefixed with its name */
+  warn(message: string): void;
+  /** whole lines; call `recycle` once they are written; resolve when more can be taken */
+  write(lines: Buffer, recycle: () => void): Promise<void>;
+}
+
+const STOPPED = Symbol('stopped');
+
+/** Decodes `file` and writes its lines: EX_OK, EX_DATAERR (not a capture), or EX_NOINPUT (cannot read it). */
+export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOptions): Promise<number> {
+  let status = EX_OK;
+  let lines: PacketLines | null = null;
+  const write = async (buf: Buffer | null) => {
+    if (buf === null) return;
+    const from = lines;
+    await o.write(buf, () => from?.recycle(buf));
+  };
+  try {
+    await readCaptureFile(file, {
+      follow: o.follow,
+      signal: o.signal,
+      onFile: () => {
+        if (lines !== null) void write(lines.end());
+        lines = new PacketLines(o.format, (m) => o.warn(`${file}: ${m}`), o.names, o.repeats);
+      },
+      onChunk: async (chunk) => {
+        if (o.signal?.aborted) throw STOPPED;
+        const l = lines!;
+        if (l.fatal !== null) return;
+        await write(l.push(chunk));
+        if (l.fatal !== null) {
+          o.warn(`${file}: ${l.fatal}`);
+          status = EX_DATAERR;
+        }
+      },
+    });
+  } catch (err) {
+    if (err !== STOPPED) {
+      o.warn(`${file}: ${describeErrno(err)}`);
+      return EX_NOINPUT;
+    }
+  }
+  const l = lines as PacketLines | null;
+  if (l !== null) {
+    await write(l.end());
+    if (l.fatal !== null && status === EX_OK) {
+      o.warn(`${file}: ${l.fatal}`);
+      status = EX_DATAERR;
+    }
+    const s = l.stats;
+    if (s.corrupt > 0) o.warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+  }
+  return status;
+}
