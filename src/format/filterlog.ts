@@ -334,10 +334,21 @@ function hasIdSeq(m: IcmpMessage): boolean {
  *   request|reply|tstamp|tstampreply|inforeq|inforep|maskreq|maskreply,ID,SEQ
  *   unreachport,DST,PROTO,PORT   unreachproto,DST,PROTO   needfrag,DST,MTU   unreach,DST,CODE   (IPv4)
  *   WORD,CODE                    (every other type, and ICMPv6 errors)
- * ID and SEQ are two fields: pfSense glues the ICMP length to SEQ.
+ * ID and SEQ are two fields: pfSense glues the ICMP length to SEQ. An
+ * IPv4 message cut short by the snaplen has its word and empty fields.
  */
 function writeIcmp(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
   const v4 = m.kind === 'icmp';
+  if (v4 && m.truncated) {
+    // cut short: the type word, its fields empty (tcpdump's " [|icmp]")
+    if (m.type === 3) {
+      w.str(m.code === 3 ? 'unreachport,,,' : m.code === 2 ? 'unreachproto,,' : m.code === 4 ? 'needfrag,,' : 'unreach,,');
+      return;
+    }
+    w.str(icmpWord(4, m.type));
+    w.str(hasIdSeq(m) ? ',,' : ',');
+    return;
+  }
   if (hasIdSeq(m)) {
     w.str(icmpWord(v4 ? 4 : 6, m.type));
     w.byte(COMMA);
