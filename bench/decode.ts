@@ -1,6 +1,6 @@
 // The decode bench: a generated pflog capture (bench/capture.ts) decoded to a
-// file by (a) `tcpdump -n -e -t -r` and (b) `pfasciilogd read`, one after the
-// other (round-robin with --repeat, keeping each one's best time and highest
+// file by (a) `tcpdump -n -e -t -r`, (b) `pfasciilogd read` and (c) `pfasciilogd
+// read --format filterlog`, one after the other (round-robin with --repeat, keeping each one's best time and highest
 // peak RSS). Both must print one line per packet; how many of our lines equal
 // tcpdump's once the stamp is stripped is reported, not required.
 // Informational: missing a target is reported, not failed; a decoder that
@@ -38,6 +38,8 @@ interface Decoder {
 
 const tcpdump: Decoder = { name: 'tcpdump -n -e -t -r', file: 'tcpdump', argv: (capture) => [TCPDUMP, ['-n', '-e', '-t', '-r', capture]] };
 const ours: Decoder = { name: 'pfasciilogd read', file: 'pfasciilogd', argv: (capture) => [process.execPath, [DAEMON, 'read', capture]] };
+/** the same packets as filterlog CSV, timed beside the text in the same run */
+const oursFilterlog: Decoder = { name: 'pfasciilogd read --format filterlog', file: 'filterlog', argv: (capture) => [process.execPath, [DAEMON, 'read', '--format', 'filterlog', capture]] };
 
 interface Outcome extends Checked {
   decoder: Decoder;
@@ -84,7 +86,7 @@ async function round(o: DecodeBenchOptions, decoders: Decoder[], capture: string
       console.log(`  ${oc.decoder.name}: FAILED: ${oc.failure}`);
       continue;
     }
-    const lines = cmp === null ? countLines(out) : oc.decoder === ours ? cmp.ourLines : cmp.tcpdumpLines;
+    const lines = cmp === null || oc.decoder === oursFilterlog ? countLines(out) : oc.decoder === ours ? cmp.ourLines : cmp.tcpdumpLines;
     oc.verified = lines === o.packets;
     const verdict = oc.verified ? '' : `, WRONG: expected ${int(o.packets)}`;
     const same = oc.decoder === ours && cmp !== null ? `, ${int(cmp.identical)} identical to tcpdump's after the stamp` : '';
@@ -129,6 +131,8 @@ function report(outcomes: Outcome[], cmp: Comparison | null, packets: number, re
     const byCpu = d.cpuSeconds !== null && t.cpuSeconds !== null ? ` (${(t.cpuSeconds / d.cpuSeconds).toFixed(2)}× by CPU time)` : '';
     console.log(`pfasciilogd read vs tcpdump: ${x.toFixed(2)}× the packets/s${byCpu}`);
   }
+  const f = get(oursFilterlog);
+  if (d && f) console.log(`pfasciilogd read --format filterlog vs read (text): ${(rate(f) / rate(d)).toFixed(2)}× the packets/s`);
   if (cmp !== null) reportDifferences(cmp);
   console.log('');
 
@@ -149,7 +153,7 @@ export async function runDecodeBench(o: DecodeBenchOptions): Promise<boolean> {
   console.log(`capture: ${int(gen.packets)} packets, ${mb(gen.bytes)} MB, generated in ${((performance.now() - t0) / 1000).toFixed(2)} s (${capture})`);
   const version = tcpdumpVersion();
   console.log(`node ${process.version}, ${version ?? 'no tcpdump'}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; peak RSS: ${rssMethod()}`);
-  const decoders = version === null ? [ours] : [tcpdump, ours];
+  const decoders = version === null ? [ours, oursFilterlog] : [tcpdump, ours, oursFilterlog];
   if (version === null) console.log('tcpdump not found: baseline (a) skipped');
 
   const runs: Outcome[] = [];
