@@ -17,7 +17,7 @@
 import { escapeBytes } from '../format/escape.js';
 import { stampAt } from './iso-time.js';
 import { ByteInterner } from './parse-text-line.js';
-import { Interner, LineKind, ProtoCode, clearRecord, parseIpv4, protoCodeOf, protoName, type StatsRecord } from './record.js';
+import { Interner, LineKind, ProtoCode, clearRecord, protoCodeOf, protoName, type StatsRecord } from './record.js';
 
 const FILTERLOG = Buffer.from('filterlog', 'latin1');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -70,6 +70,25 @@ function digitsAt(b: Uint8Array, i: number, n: number): number {
 function numberIn(b: Uint8Array, a: number, z: number): number {
   if (z <= a || z - a > 10) return -1;
   return digitsAt(b, a, z - a);
+}
+
+/** A dotted quad in b[a..z) as a number, or -1 (no string made). */
+function ipv4In(b: Uint8Array, a: number, z: number): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = a; i < z; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + c - 48;
+      if (part > 255) return -1;
+    } else if (c === 46 && part >= 0 && dots < 3) {
+      n = n * 256 + part;
+      part = -1;
+      dots++;
+    } else return -1;
+  }
+  return dots === 3 && part >= 0 ? n * 256 + part : -1;
 }
 
 function findByte(b: Uint8Array, c: number, from: number, e: number): number {
@@ -200,31 +219,32 @@ export class FilterlogLineParser {
     for (let i = c; i < e && n <= MAX_FIELDS; i++) if (b[i] === 44) st[n++] = i + 1;
     const fields = n;
     if (n <= MAX_FIELDS) st[n] = e + 1;
-    const end = (k: number) => st[k + 1]! - 1;
     // rule..dir and the IP version at least, the version 4 or 6 (or empty: a packet we could not decode)
     if (fields < 9) return LineKind.UNPARSED;
     const verA = st[8]!;
-    const verZ = end(8);
+    const verZ = this.end(8);
     const ver = verZ - verA === 1 ? b[verA]! - 48 : verZ === verA ? 0 : -1;
     if (ver !== 4 && ver !== 6 && ver !== 0) return LineKind.UNPARSED;
     clearRecord(r);
-    const ruleZ = end(0);
+    const ruleZ = this.end(0);
     if (ruleZ > st[0]!) {
       const subA = st[1]!;
-      const subZ = end(1);
+      const subZ = this.end(1);
       if (subZ === subA) r.rule = this.rules.cut(b, st[0]!, ruleZ);
-      else r.rule = this.strings.of(`${b.toString('latin1', st[0]!, ruleZ)}.${this.name(b, st[2]!, end(2))}.${b.toString('latin1', subA, subZ)}`);
+      else r.rule = this.strings.of(`${b.toString('latin1', st[0]!, ruleZ)}.${this.name(b, st[2]!, this.end(2))}.${b.toString('latin1', subA, subZ)}`);
     }
-    if (end(4) > st[4]!) r.iface = this.nameInterned(b, st[4]!, end(4), this.ifaces);
-    if (end(6) > st[6]!) r.action = this.actions.cut(b, st[6]!, end(6));
-    if (end(7) > st[7]!) r.direction = this.directions.cut(b, st[7]!, end(7));
+    if (this.end(4) > st[4]!) r.iface = this.nameInterned(b, st[4]!, this.end(4), this.ifaces);
+    if (this.end(6) > st[6]!) r.action = this.actions.cut(b, st[6]!, this.end(6));
+    if (this.end(7) > st[7]!) r.direction = this.directions.cut(b, st[7]!, this.end(7));
     // the protocol number, the source, and where the transport's fields start
-    const [protoField, srcField, transport] = ver === 4 ? [15, 18, 20] : [13, 15, 17];
+    const protoField = ver === 4 ? 15 : 13;
+    const srcField = ver === 4 ? 18 : 15;
+    const transport = srcField + 2;
     if (ver === 0 || fields <= srcField) {
       r.proto = 'other';
       return LineKind.PACKET;
     }
-    const proto = numberIn(b, st[protoField]!, end(protoField));
+    const proto = numberIn(b, st[protoField]!, this.end(protoField));
     if (proto < 0 || proto > 255) {
       r.proto = 'other';
       return LineKind.PACKET;
@@ -232,21 +252,26 @@ export class FilterlogLineParser {
     r.proto = protoName(proto);
     r.protoCode = protoCodeOf(r.proto);
     const srcA = st[srcField]!;
-    const srcZ = end(srcField);
-    if (ver === 4) r.src4 = parseIpv4(b.toString('latin1', srcA, srcZ));
+    const srcZ = this.end(srcField);
+    if (ver === 4) r.src4 = ipv4In(b, srcA, srcZ);
     else r.src6 = b.toString('latin1', srcA, srcZ);
     if (r.protoCode === ProtoCode.NONE || fields <= transport) return LineKind.PACKET;
     if (r.protoCode === ProtoCode.TCP || r.protoCode === ProtoCode.UDP) {
-      if (fields > transport + 1) r.dport = numberIn(b, st[transport + 1]!, end(transport + 1));
+      if (fields > transport + 1) r.dport = numberIn(b, st[transport + 1]!, this.end(transport + 1));
     } else {
-      const w = b.toString('latin1', st[transport]!, end(transport));
+      const w = b.toString('latin1', st[transport]!, this.end(transport));
       const v4 = r.protoCode === ProtoCode.ICMP;
-      const t = w.startsWith('type-') ? numberIn(b, st[transport]! + 5, end(transport)) : ((v4 ? ICMP_TYPES : ICMP6_TYPES).get(w) ?? -1);
+      const t = w.startsWith('type-') ? numberIn(b, st[transport]! + 5, this.end(transport)) : ((v4 ? ICMP_TYPES : ICMP6_TYPES).get(w) ?? -1);
       // an IPv4 message whose fields were not captured ("request,,") counts as the text line does: no type
-      const cut = v4 && (fields <= transport + 1 || end(transport + 1) === st[transport + 1]);
+      const cut = v4 && (fields <= transport + 1 || this.end(transport + 1) === st[transport + 1]);
       r.dport = cut ? -1 : t;
     }
     return LineKind.PACKET;
+  }
+
+  /** Where field k ends (its comma, or the line's end). */
+  private end(k: number): number {
+    return this.starts[k + 1]! - 1;
   }
 
   /** An interface or anchor name as the text line shows it. */
