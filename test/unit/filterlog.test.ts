@@ -24,7 +24,7 @@ import { TextLineParser } from '../../src/stats/parse-text-line.js';
 import { LineKind, ipv4Text, newRecord, type StatsRecord } from '../../src/stats/record.js';
 import { AF, DIR, IP6, LINKTYPE_NFLOG, PF, TCP, echo, icmp, ipv4, ipv6, nflogFrame, pcapFile, pflogHeader, tcp, udp, type PflogOptions } from '../support/capture-builder.js';
 import { PF_LOGS, PF_LOGS_DEBIAN, crowdsecMessage } from '../support/crowdsec-pf-logs.js';
-import { Rng, randomPacket } from '../support/random-packets.js';
+import { Rng, fuzzFrame, mutate, randomPacket } from '../support/random-packets.js';
 
 const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../demo/pflog.pcap');
 
@@ -389,4 +389,19 @@ test('CrowdSec pf-logs grok: pfSense\'s seq:seq+len range loses the TCP fields (
   const ours = filterlogCsv(pflogPacket(v4(tcp({ sport: 51515, dport: 443, flags: TCP.PSH | TCP.ACK, seq: 77, ack: 1234, payload: Buffer.alloc(100) }))));
   assert.equal(PF_LOGS.exec(ours)!.groups!.sequence_number, '77');
   assert.equal(PF_LOGS.exec(ours)!.groups!.tcp_flags, 'PA');
+});
+
+test('filterlog: damaged frames (the fuzz corpus) give one printable line each, the header fields in place', () => {
+  const rng = new Rng(2026);
+  const w = new AsciiWriter();
+  const tag = filterlogTag('fw', 1);
+  for (let i = 0; i < 20000; i++) {
+    const f = i % 2 === 0 ? fuzzFrame(rng, true) : { data: mutate(rng, randomPacket(rng, { hostLittleEndian: true }).data), origLen: 0 };
+    const p = decodeFrame({ linktype: i % 7 === 0 ? LINKTYPE_NFLOG : 117, tsSec: 1700000000, tsUsec: 5, bytes: f.data, start: 0, end: f.data.length, wireLength: Math.max(f.origLen, f.data.length), littleEndian: true });
+    w.pos = 0;
+    writeFilterlogLine(w, p, tag);
+    const line = w.text();
+    assert.match(line, /^[!-~]+ fw filterlog\[1\]: [!-~]*$/, line);
+    if (p.pflog !== null || p.nflog !== null) assert.ok(line.split(',').length >= 9, line);
+  }
 });
