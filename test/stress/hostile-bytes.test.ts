@@ -230,6 +230,7 @@ test('hostile names, prefixes and payloads: one printable line per packet; fail2
   if (lab) {
     const text = readText(nfFile);
     assert.match(text, / in on e\^\[\[7mM-CM-\)\^\?: /, 'the hostile interface name, looked up and escaped');
+    assert.match(readText(nfFilterlog), /,0,e%1B%5B7m%C3%A9%7F,match,block,in,4,/, 'the same in the filterlog output, percent-encoded');
   }
 
   // filterlog: each line's CSV has its fields in place (the source where the
