@@ -3,7 +3,8 @@
 // (absolute TCP sequence numbers), (b) `pfasciilogd read`, and (c) plain
 // `tcpdump -n -e -t -r`, shown for reference only: it prints relative
 // sequence numbers, so keeps a table of every TCP conversation, and its
-// output is not ours. Round-robin with --repeat (default 3), keeping each
+// output is not ours, and (d) `pfasciilogd read --format filterlog`, the same
+// packets as CSV, timed beside the text. Round-robin with --repeat (default 3), keeping each
 // one's best time and highest peak RSS. The captures:
 //  - realistic (bench/capture.ts): a FreeBSD firewall under scanning, in
 //    episodes, so the same rule logs runs of similar packets;
@@ -51,6 +52,8 @@ const tcpdump: Decoder = { name: 'tcpdump -n -e -t -S -r', file: 'tcpdump-S', ar
 /** For reference only: relative sequence numbers, a conversation table, other output. */
 const tcpdumpRelative: Decoder = { name: 'tcpdump -n -e -t -r (relative seq, not our output)', file: 'tcpdump', argv: (capture) => [TCPDUMP, ['-n', '-e', '-t', '-r', capture]] };
 const ours: Decoder = { name: 'pfasciilogd read', file: 'pfasciilogd', argv: (capture) => [process.execPath, [DAEMON, 'read', capture]] };
+/** the same packets as filterlog CSV, timed beside the text in the same run */
+const oursFilterlog: Decoder = { name: 'pfasciilogd read --format filterlog', file: 'filterlog', argv: (capture) => [process.execPath, [DAEMON, 'read', '--format', 'filterlog', capture]] };
 
 interface BenchCapture {
   name: string;
@@ -108,7 +111,7 @@ async function round(o: DecodeBenchOptions, decoders: Decoder[], capture: string
       console.log(`  ${oc.decoder.name}: FAILED: ${oc.failure}`);
       continue;
     }
-    const lines = cmp === null || oc.decoder === tcpdumpRelative ? countLines(out) : oc.decoder === ours ? cmp.ourLines : cmp.tcpdumpLines;
+    const lines = cmp === null || oc.decoder === tcpdumpRelative || oc.decoder === oursFilterlog ? countLines(out) : oc.decoder === ours ? cmp.ourLines : cmp.tcpdumpLines;
     oc.verified = lines === o.packets;
     const verdict = oc.verified ? '' : `, WRONG: expected ${int(o.packets)}`;
     const same = oc.decoder === ours && cmp !== null ? `, ${int(cmp.identical)} identical to tcpdump -S's after the stamp` : '';
@@ -155,6 +158,8 @@ function report(outcomes: Outcome[], cmp: Comparison | null, packets: number, re
     const byCpu = d.cpuSeconds !== null && t.cpuSeconds !== null ? ` (${(t.cpuSeconds / d.cpuSeconds).toFixed(2)}× by CPU time)` : '';
     console.log(`pfasciilogd read vs ${base.name}: ${ratio.toFixed(2)}× the packets/s${byCpu}`);
   }
+  const f = get(oursFilterlog);
+  if (d && f) console.log(`pfasciilogd read --format filterlog vs read (text): ${(rate(f) / rate(d)).toFixed(2)}× the packets/s`);
   if (cmp !== null) reportDifferences(cmp);
   console.log('');
 
@@ -172,7 +177,7 @@ function report(outcomes: Outcome[], cmp: Comparison | null, packets: number, re
 export async function runDecodeBench(o: DecodeBenchOptions): Promise<boolean> {
   const version = tcpdumpVersion();
   console.log(`node ${process.version}, ${version ?? 'no tcpdump'}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; peak RSS: ${rssMethod()}`);
-  const decoders = version === null ? [ours] : [tcpdump, ours, tcpdumpRelative];
+  const decoders = version === null ? [ours, oursFilterlog] : [tcpdump, ours, oursFilterlog, tcpdumpRelative];
   if (version === null) console.log('tcpdump not found: baselines skipped');
   let ok = true;
   for (const c of CAPTURES) {

@@ -178,7 +178,7 @@ function ipv4Flags(off: number): string {
   return parts.join('_');
 }
 
-/** ECN codepoint: empty (not ECT), 1 (ECT(1)), 0 (ECT(0)), 3 (CE; pfSense's "CE" fails CrowdSec's INT). */
+/** ECN codepoint: empty (not ECT), 1 (ECT(1)), 0 (ECT(0)), 3 (CE; both daemons' "CE" fails CrowdSec's INT). */
 const ECN = ['', '1', '0', '3'] as const;
 
 function writeAddress(w: AsciiWriter, n: NetworkLayer, off: number): void {
@@ -238,9 +238,10 @@ function writeIpv6(w: AsciiWriter, n: NetworkLayer): void {
   w.byte(COMMA);
 }
 
+/** TCP option names as OPNsense's filterlog writes them (pfSense's lack the newer ones). */
 const TCP_OPTION_NAMES: Record<number, string> = {
   0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS', 11: 'cc', 12: 'ccnew',
-  13: 'ccecho', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo',
+  13: 'ccecho', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 254: 'exp',
 };
 
 /** Writes option names joined by ';' (one visitor, reused: no allocation per packet). */
@@ -255,8 +256,9 @@ class OptionNames implements TcpOptionVisitor {
     const name = TCP_OPTION_NAMES[kind];
     if (name !== undefined) w.str(name);
     else {
-      w.str('unknown-');
+      w.str('unknown(');
       w.num(kind);
+      w.byte(0x29);
     }
   }
 
@@ -285,7 +287,7 @@ function writeTcp(w: AsciiWriter, t: TcpSegment, b: Uint8Array): void {
   const f = t.flags;
   for (const [bit, letter] of TCP_FLAG_LETTERS) if (f & bit) w.byte(letter);
   w.byte(COMMA);
-  w.num(t.seq); // always the number: no "seq:seq+len" range (crowdsecurity/hub#1850)
+  w.num(t.seq); // always the number: neither daemon's "seq:seq+len" range (crowdsecurity/hub#1850) nor its empty field
   w.byte(COMMA);
   if (f & 0x10) w.num(t.ack);
   w.byte(COMMA);
@@ -334,10 +336,21 @@ function hasIdSeq(m: IcmpMessage): boolean {
  *   request|reply|tstamp|tstampreply|inforeq|inforep|maskreq|maskreply,ID,SEQ
  *   unreachport,DST,PROTO,PORT   unreachproto,DST,PROTO   needfrag,DST,MTU   unreach,DST,CODE   (IPv4)
  *   WORD,CODE                    (every other type, and ICMPv6 errors)
- * ID and SEQ are two fields: pfSense glues the ICMP length to SEQ.
+ * ID and SEQ are two fields: pfSense glues the ICMP length to SEQ. An
+ * IPv4 message cut short by the snaplen has its word and empty fields.
  */
 function writeIcmp(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
   const v4 = m.kind === 'icmp';
+  if (v4 && m.truncated) {
+    // cut short: the type word, its fields empty (tcpdump's " [|icmp]")
+    if (m.type === 3) {
+      w.str(m.code === 3 ? 'unreachport,,,' : m.code === 2 ? 'unreachproto,,' : m.code === 4 ? 'needfrag,,' : 'unreach,,');
+      return;
+    }
+    w.str(icmpWord(4, m.type));
+    w.str(hasIdSeq(m) ? ',,' : ',');
+    return;
+  }
   if (hasIdSeq(m)) {
     w.str(icmpWord(v4 ? 4 : 6, m.type));
     w.byte(COMMA);

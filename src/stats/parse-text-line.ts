@@ -6,6 +6,8 @@
 //   STAMP rule 2/(match) block in on em0: 203.0.113.1.40000 > ...: S 1:1(0) ... (OpenBSD)
 //   STAMP nflog 1 "pf-block" in on eth0: 10.77.0.1.55202 > 10.77.0.2.23: ...  (Linux)
 //   {"time":"...","rule":7,...}                                                (--format json)
+//   STAMP HOST filterlog[PID]: 7,,,0,vtnet0,match,block,in,4,...               (--format filterlog;
+//                                        pfSense's and OPNsense's own: see parse-filterlog-line.ts)
 //   STAMP pfasciilogd: ...  / STAMP tcpdump: ...                               (events: skipped)
 //
 // IPv4 and IPv6 sources, ports as the last dotted field ("a.b.c.d.port",
@@ -19,6 +21,7 @@
 // names not seen just before (an interface, a rule) and for IPv6 sources.
 
 import { parseStampText, stampAt } from './iso-time.js';
+import { FilterlogLineParser } from './parse-filterlog-line.js';
 import { Interner, LineKind, ProtoCode, clearRecord, nflogAction, parseIpv4, protoCodeOf, protoName, type StatsRecord } from './record.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
@@ -230,7 +233,7 @@ function reasonEnd(b: Uint8Array, i: number, e: number): number {
  * recognised by their bytes among the last few seen, so that the common line
  * costs no string at all.
  */
-class ByteInterner {
+export class ByteInterner {
   private readonly recent: Array<{ bytes: Uint8Array; value: string }> = [];
   private next = 0;
   private readonly strings = new Interner();
@@ -291,6 +294,7 @@ export class TextLineParser {
   private readonly protos = new ByteInterner();
   /** NFLOG rule label to its action (see nflogAction) */
   private readonly nflogActions = new Map<string, string>();
+  private readonly filterlog = new FilterlogLineParser();
 
   /** Fills `r` from the line b[a..e) (no newline) and says what the line was. */
   parse(b: Buffer, a: number, e: number, r: StatsRecord): LineKind {
@@ -298,14 +302,15 @@ export class TextLineParser {
     if (e === a) return LineKind.BLANK;
     if (b[a] === 123) return this.json(b.toString('latin1', a, e), r);
     const p = stampAt(b, a, e, r);
-    if (p < 0) return LineKind.UNPARSED;
+    // pfSense's and OPNsense's filter.log (BSD and RFC 5424 headers)
+    if (p < 0) return this.filterlog.parse(b, a, e, r);
     clearRecord(r);
     let q: number;
     if (at(b, p, e, P.rule)) q = this.pflog(b, p + 5, e, r);
     else if (at(b, p, e, P.nflog)) q = this.nflog(b, p, e, r);
     else {
       for (const ev of EVENT_PREFIXES) if (at(b, p, e, ev)) return LineKind.EVENT;
-      return LineKind.UNPARSED;
+      return this.filterlog.afterStamp(b, p, e, r); // --format filterlog
     }
     if (q < 0) return LineKind.UNPARSED;
     this.network(b, q, e, r);

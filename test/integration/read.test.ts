@@ -1,4 +1,4 @@
-// `pfasciilogd read`: capture files to stamped lines, JSON, stdin, exit codes,
+// `pfasciilogd read`: capture files to stamped lines, JSON, filterlog, stdin, exit codes,
 // damaged records, and --follow across rotation. Runs the built CLI.
 
 import { test } from 'node:test';
@@ -72,6 +72,33 @@ test('read --format json: one object per packet with the documented fields', () 
   assert.equal(anchored.subrule, 0);
   const v6 = objs.find((o) => o.family === 'inet6')!;
   assert.equal(v6.src, '2001:db8:bad::1');
+});
+
+test('read --format filterlog and the daemon\'s --format filterlog: STAMP HOST filterlog[PID]: CSV, PID the writer\'s own', () => {
+  const dir = tmpdir();
+  try {
+    const file = path.join(dir, 'demo.pcap');
+    fs.writeFileSync(file, pcapFile(demoFrames(), { startSec: 1682898493 }));
+    const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    const csv0 = '7,,,0,vtnet0,match,block,in,4,0x0,,64,4660,0,DF,6,tcp,40,203.0.113.77,198.51.100.10,40000,21,0,S,1929621329,,1024,,';
+    const r = spawnSync(process.execPath, [MAIN, 'read', '--format', 'filterlog', file], { env: ENV, encoding: 'latin1', timeout: 20000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, demoFrames().length);
+    assert.equal(lines[0], `2023-04-30T23:48:13.748353+00:00 ${host} filterlog[${r.pid}]: ${csv0}`);
+    // the daemon, reading the capture through tcpdump, writes the same lines with its pid
+    const log = path.join(dir, 'filter.log');
+    const d = spawnSync(process.execPath, [MAIN, '-u', '', '-r', file, '--format', 'filterlog', '-f', log, '-p', path.join(dir, 'd.pid')], { env: ENV, encoding: 'latin1', timeout: 20000 });
+    assert.equal(d.status, 0, d.stderr);
+    const packets = fs.readFileSync(log, 'latin1').split('\n').filter((l) => l.includes(' filterlog['));
+    assert.deepEqual(packets, lines.map((l) => l.replace(`filterlog[${r.pid}]`, `filterlog[${d.pid}]`)));
+    const tcpdump = spawnSync(process.execPath, [MAIN, '--decoder', 'tcpdump', '--format', 'filterlog'], { env: ENV, encoding: 'latin1' });
+    assert.equal(tcpdump.status, 64);
+    assert.match(tcpdump.stderr, /--format filterlog needs --decoder native/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('read: exit 65 for a file that is not a capture, 66 for one that cannot be read, 64 for bad flags', () => {

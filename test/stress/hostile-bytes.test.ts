@@ -7,7 +7,10 @@
 // the shipped filter in both modes. Each output must have exactly one line
 // per packet, nothing but printable ASCII, and fail2ban must find exactly the
 // real sources of the packets it should count: never 6.6.6.6 or anything
-// else that only appears inside hostile text.
+// else that only appears inside hostile text. The filterlog outputs (read
+// and daemon, pflog and NFLOG) keep every field in its column, fail2ban's
+// filter matches none of their lines, and CrowdSec's pf-logs grok (as
+// translated in test/support/crowdsec-pf-logs.ts) reads only real sources.
 //
 // Interface and ruleset names here hold no spaces: a name such as
 // "a: ::6 > ::1" makes a line that tcpdump also prints for a real
@@ -24,6 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIR, LINKTYPE_NFLOG, PF, TCP, dnsQuery, icmp, ipv4, ipv6, nflogFrame, pcapFile, pflogHeader, tcp, udp, type PflogOptions } from '../support/capture-builder.js';
+import { PF_LOGS, PF_LOGS_DEBIAN, crowdsecMessage } from '../support/crowdsec-pf-logs.js';
 import { MAIN_JS, Sandbox, TEXT_RELAY, parseLog, readText } from '../support/daemon-harness.js';
 import { Lab, removeStale } from '../support/netns.js';
 import { findTool, unavailable } from '../support/unavailable.js';
@@ -62,6 +66,8 @@ function pflogPackets(): Packet[] {
   add('ifname: UTF-8, U+2028, DEL, then NUL and junk', { ifname: Buffer.from('e\u00e9\u2028\x7f\x00junk', 'utf8') }, tcpSyn);
   add('ifname: 16 bytes, no NUL, address and controls', { ifname: Buffer.from('\n6.6.6.6.1>1:\x01\x02\x03\x04', 'latin1') }, tcpSyn);
   add('ifname: an address after a colon', { ifname: 'em0:6.6.6.6' }, tcpSyn);
+  add('ifname: commas, a quote: CSV columns of its own', { ifname: 'e,6.6.6.6,,1,"' }, tcpSyn);
+  add('ruleset: commas, a quote, ; and =', { ruleset: ',6.6.6.7,"a;b=', subrulenr: 2, rulenr: 4 }, tcpSyn);
   add('ruleset: newline and an address', { ruleset: '\n6.6.6.6.1>1.2', subrulenr: 0, rulenr: 3 }, tcpSyn);
   add('ruleset: ESC, UTF-8, CR', { ruleset: Buffer.from('f2b/\x1b[31m\u00e9\r', 'utf8'), subrulenr: 5 }, tcpSyn);
   add('ruleset: the start of a log line', { ruleset: '\n2026-11-25T00:0', subrulenr: 1 }, tcpSyn);
@@ -171,19 +177,23 @@ test('hostile names, prefixes and payloads: one printable line per packet; fail2
   }
   const outputs: Output[] = [];
   const native = (p: string) => p.startsWith('rule ') || p.startsWith('nflog ');
+  const filterlog = (p: string) => /^[!-~]+ filterlog\[\d+\]: [!-~]*$/.test(p);
 
-  // pfasciilogd read
-  for (const [name, pcap, packets] of [['pflog', pflogPcap, pf], ['nflog', nflogPcap, nf]] as const) {
-    const r = spawnSync(process.execPath, [MAIN_JS, 'read', pcap], { encoding: 'latin1', timeout: 20_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr, '');
-    const file = box.path(`read-${name}.log`);
-    fs.writeFileSync(file, r.stdout, 'latin1');
-    outputs.push({ what: `read ${name}`, file, packets, isPacket: () => true, judged: true });
+  // pfasciilogd read, text and filterlog (which fail2ban's filter must not read at all)
+  for (const format of ['text', 'filterlog'] as const) {
+    for (const [name, pcap, packets] of [['pflog', pflogPcap, pf], ['nflog', nflogPcap, nf]] as const) {
+      const r = spawnSync(process.execPath, [MAIN_JS, 'read', '--format', format, pcap], { encoding: 'latin1', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      const file = box.path(`read-${format}-${name}.log`);
+      fs.writeFileSync(file, r.stdout, 'latin1');
+      outputs.push({ what: `read ${format} ${name}`, file, packets, isPacket: format === 'text' ? () => true : filterlog, judged: format === 'text' });
+    }
   }
   // the daemon, -r with the real tcpdump, both decoders
   const daemonRuns: Array<[string, string, Packet[], string[], (p: string) => boolean, boolean]> = [
     ['daemon native pflog', pflogPcap, pf, [], native, true],
+    ['daemon native filterlog pflog', pflogPcap, pf, ['--format', 'filterlog'], filterlog, false],
     ['daemon tcpdump pflog', pflogPcap, pf, TEXT_RELAY, (p) => p.startsWith('rule '), true],
     ['daemon tcpdump nflog', nflogPcap, nf, TEXT_RELAY, (p) => p.startsWith('version 0, resource ID 1, '), false],
   ];
@@ -193,18 +203,22 @@ test('hostile names, prefixes and payloads: one printable line per packet; fail2
     assert.deepEqual([r.code, r.stderr], [0, ''], `${what}: ${r.stderr}`);
     outputs.push({ what, file, packets, isPacket, judged });
   }
-  // the native NFLOG daemon where the hostile interface exists
+  // the native NFLOG daemon where the hostile interface exists, text and filterlog
   const nfFile = box.path('daemon-native-nflog.log');
-  const nfArgs = [MAIN_JS, '-u', '', '--tcpdump', tcpdump, '-r', nflogPcap, '-f', nfFile, '-p', box.path('ns.pid')];
-  if (lab) {
-    const p = lab.spawn('server', 'pfasciilogd', [process.execPath, ...nfArgs]);
-    await Promise.race([p.exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
-    assert.deepEqual(p.exit, { code: 0, signal: null }, p.stderr);
-  } else {
-    const r = await box.run(nfArgs.slice(1), { files: false, timeoutMs: 20_000 });
-    assert.equal(r.code, 0, r.stderr);
+  const nfFilterlog = box.path('daemon-native-filterlog-nflog.log');
+  for (const [file, format] of [[nfFile, 'text'], [nfFilterlog, 'filterlog']] as const) {
+    const nfArgs = [MAIN_JS, '-u', '', '--tcpdump', tcpdump, '--format', format, '-r', nflogPcap, '-f', file, '-p', box.path('ns.pid')];
+    if (lab) {
+      const p = lab.spawn('server', 'pfasciilogd', [process.execPath, ...nfArgs]);
+      await Promise.race([p.exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
+      assert.deepEqual(p.exit, { code: 0, signal: null }, p.stderr);
+    } else {
+      const r = await box.run(nfArgs.slice(1), { files: false, timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+    }
   }
   outputs.push({ what: 'daemon native nflog', file: nfFile, packets: nf, isPacket: native, judged: true });
+  outputs.push({ what: 'daemon native filterlog nflog', file: nfFilterlog, packets: nf, isPacket: filterlog, judged: false });
 
   // one printable line per packet, in every output
   for (const o of outputs) {
@@ -216,7 +230,31 @@ test('hostile names, prefixes and payloads: one printable line per packet; fail2
   if (lab) {
     const text = readText(nfFile);
     assert.match(text, / in on e\^\[\[7mM-CM-\)\^\?: /, 'the hostile interface name, looked up and escaped');
+    assert.match(readText(nfFilterlog), /,0,e%1B%5B7m%C3%A9%7F,match,block,in,4,/, 'the same in the filterlog output, percent-encoded');
   }
+
+  // filterlog: each line's CSV has its fields in place (the source where the
+  // version puts it), and CrowdSec's pf-logs, where it reads a line, reads
+  // the real source and never one from hostile text
+  let crowdsecParsed = 0;
+  for (const o of outputs.filter((x) => x.isPacket === filterlog)) {
+    const lines = parseLog(readText(o.file), o.what).filter((l) => filterlog(l.payload));
+    lines.forEach((l, i) => {
+      const csv = crowdsecMessage(l.payload);
+      const f = csv.split(',');
+      const src = o.packets[i]!.src;
+      assert.equal(f[f[8] === '6' ? 15 : 18], src, `${o.what}: the source in its column: ${l.payload}`);
+      assert.ok(['tcp', 'udp', 'icmp'].includes(f[f[8] === '6' ? 12 : 16]!), `${o.what}: the protocol name in its column: ${l.payload}`);
+      for (const re of [PF_LOGS, PF_LOGS_DEBIAN]) {
+        const m = re.exec(csv);
+        if (m === null) continue;
+        assert.equal(m.groups!.src_ip, src, `${o.what}: CrowdSec's source: ${l.payload}`);
+        assert.ok(!HOSTILE.includes(m.groups!.dst_ip!), `${o.what}: ${l.payload}`);
+        crowdsecParsed++;
+      }
+    });
+  }
+  assert.ok(crowdsecParsed > 10, `CrowdSec's grok read ${crowdsecParsed} filterlog lines`);
 
   // fail2ban: exactly the real sources, in both modes
   const sorted = (a: string[]) => [...a].sort();

@@ -67,8 +67,10 @@ test('--decoder and --format', () => {
   assert.equal(opts(['--format', 'json']).format, 'json');
   assert.equal(opts(['--format=text']).format, 'text');
   usageError(['--decoder', 'wireshark'], /^--decoder: expected native or tcpdump, not 'wireshark'$/);
-  usageError(['--format=xml\r'], /^--format: expected text or json, not 'xml\^M'$/);
+  assert.equal(opts(['--format', 'filterlog']).format, 'filterlog');
+  usageError(['--format=xml\r'], /^--format: expected text or json or filterlog, not 'xml\^M'$/);
   usageError(['--decoder', 'tcpdump', '--format', 'json'], /--format json needs --decoder native/);
+  usageError(['--decoder', 'tcpdump', '--format', 'filterlog'], /--format filterlog needs --decoder native/);
 });
 
 test('getopt style attached values and --long=value', () => {
