@@ -1,14 +1,16 @@
-// `npm run bench [-- --only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]`:
+// `npm run bench [-- --only relay|decode|dedupe|stats|flood] [--lines N] [--repeat N] [--keep]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: two
 // generated pflog captures through tcpdump -S -r and pfasciilogd read), then the
 // dedupe bench (bench/dedupe.ts: a flood capture through read with and
 // without --dedupe, and fail2ban-regex; at most 1,000,000 packets), then the
 // stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
-// `read` and over its capture). --lines is the number of lines relayed, of
+// `read` and over its capture), then the flood bench (bench/flood.ts: CPU
+// seconds of tcpdump plus pfasciilogd per 1M packets, both decoders, beside
+// the seed design's tcpdump | Python relay). --lines is the number of lines relayed, of
 // packets decoded and of lines summarised; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS
-// (default: 3 for decode, 1 for the others);
+// (default: 3 for decode and flood, 1 for the others);
 // --keep leaves the scratch directories in place.
 // Informational: missing a target is reported, not failed; a contender that
 // fails or produces wrong output makes the exit status 1.
@@ -20,11 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDecodeBench } from './decode.js';
 import { runDedupeBench } from './dedupe.js';
+import { runFloodBench } from './flood.js';
 import { runRelayBench } from './relay.js';
 import { runStatsBench } from './stats.js';
 
 const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const BENCHES = ['relay', 'decode', 'dedupe', 'stats'] as const;
+const BENCHES = ['relay', 'decode', 'dedupe', 'stats', 'flood'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -36,7 +39,7 @@ interface Options {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|flood] [--lines N] [--repeat N] [--keep]]\n`);
   process.exit(2);
 }
 
@@ -90,7 +93,9 @@ async function main(): Promise<number> {
           ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat: repeat ?? 3, keep, dir }))
           : bench === 'dedupe'
             ? await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }))
-            : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat: repeat ?? 1, keep, dir }));
+            : bench === 'stats'
+              ? await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat: repeat ?? 1, keep, dir }))
+              : await inScratch(bench, keep, (dir) => runFloodBench({ packets: lines, repeat: repeat ?? 3, keep, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;
