@@ -7,8 +7,9 @@
 // loading of the entry point's imports (a few hundred milliseconds on a busy
 // machine), and Node 20 has no switch to turn the signal off: a SIGUSR1 that
 // arrives before then (a rotation just as the daemon starts) still starts an
-// inspector. One that did is closed here, and again once the event loop runs,
-// for a start the signal had set in motion but not finished.
+// inspector. One that did is closed here, and then every 50 ms for the first
+// 3 s, for a start the signal had set in motion but not finished (on a loaded
+// machine the inspector's thread can take a second or more to open its port).
 import { createRequire } from 'node:module';
 
 process.on('SIGUSR1', () => {});
@@ -20,4 +21,5 @@ function closeInspector(): void {
 }
 
 closeInspector();
-for (const ms of [0, 100, 1000]) setTimeout(closeInspector, ms).unref();
+const watch = setInterval(closeInspector, 50).unref();
+setTimeout(() => clearInterval(watch), 3000).unref();

@@ -13,7 +13,6 @@
 //  - on exit it is removed only if it is still the file this process
 //    published, with our pid in it.
 
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPfasciilogd } from './process-identity.js';
@@ -83,11 +82,27 @@ function readPidfile(path: string): { pid: number | null; st: fs.Stats } | null 
   }
 }
 
+/**
+ * 8 bytes from the kernel's random source, as hex. Read from /dev/urandom
+ * (there on Linux and the BSDs) rather than through node:crypto, whose
+ * OpenSSL start-up would add 2 MB to a daemon that otherwise never needs it.
+ */
+function randomHex(): string {
+  const b = Buffer.alloc(8);
+  const fd = fs.openSync('/dev/urandom', O_RDONLY);
+  try {
+    if (fs.readSync(fd, b, 0, b.length, null) !== b.length) throw new Error('/dev/urandom: short read');
+  } finally {
+    fs.closeSync(fd);
+  }
+  return b.toString('hex');
+}
+
 /** A new file next to `path`, with an unpredictable name, holding "PID\n". */
 function writeTemp(path: string, pid: number): { tmp: string; st: fs.Stats } {
   const dir = dirname(path);
   for (let attempt = 0; ; attempt++) {
-    const tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = join(dir, `.${basename(path)}.${randomHex()}.tmp`);
     let fd: number;
     try {
       fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, PID_MODE);
