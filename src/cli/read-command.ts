@@ -76,21 +76,35 @@ function warn(message: string): void {
   process.stderr.write(`pfasciilogd: ${message}\n`);
 }
 
+/** 128 + the signal's number, as a shell reports a command a signal ended. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 export async function runRead(o: ReadOptions): Promise<number> {
   let status = EX_OK;
   const out = process.stdout;
+  // INT or TERM: stop between chunks (each chunk is decoded whole, so the
+  // output ends with a whole line), skip the rest, and exit 130 or 143.
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let caught: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    caught ??= sig;
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // one filter across the files: rotated captures are one stream of packets
   const repeats = o.dedupe > 0 ? new RepeatFilter({ windowSeconds: o.dedupe, max: o.dedupeMax }) : null;
   for (const file of o.files) {
+    if (caught !== null) break;
     let lines: PacketLines | null = null;
     const write = async (buf: Buffer | null) => {
       if (buf === null) return;
       const from = lines;
       if (!out.write(buf, () => from?.recycle(buf))) await once(out, 'drain');
+    };
+    const fatal = (l: PacketLines) => {
+      warn(`${file}: ${l.fatal}`);
+      status = EX_DATAERR;
     };
     try {
       await readCaptureFile(file, {
@@ -102,12 +116,10 @@ export async function runRead(o: ReadOptions): Promise<number> {
         },
         onChunk: async (chunk) => {
           const l = lines!;
-          if (l.fatal !== null) return;
           await write(l.push(chunk));
-          if (l.fatal !== null) {
-            warn(`${file}: ${l.fatal}`);
-            status = EX_DATAERR;
-          }
+          if (l.fatal === null) return;
+          fatal(l); // not a capture: no use reading on (it may be /dev/zero)
+          return 'stop';
         },
       });
     } catch (err) {
@@ -116,19 +128,23 @@ export async function runRead(o: ReadOptions): Promise<number> {
       continue;
     }
     const l = lines as PacketLines | null;
-    if (l !== null) {
+    if (l === null || l.fatal !== null) continue;
+    // interrupted: what is held back is the start of a record not yet read, not a damaged end
+    if (caught === null) {
       await write(l.end());
-      if (l.fatal !== null && status === EX_OK) {
-        warn(`${file}: ${l.fatal}`);
-        status = EX_DATAERR;
-      }
-      const s = l.stats;
-      if (s.corrupt > 0) warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+      if (l.fatal !== null) fatal(l); // too short or empty
     }
+    const s = l.stats;
+    if (s.corrupt > 0) warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   const summary = repeats?.takeSummary();
   if (summary) warn(summaryText(summary));
-  return status;
+  if (caught === null) return status;
+  // A read from a FIFO may still be pending (it cannot be cancelled, and
+  // would keep the process alive): exit once stdout has taken the lines.
+  const code = SIGNAL_EXIT[caught]!;
+  out.write('', () => process.exit(code));
+  return code;
 }

@@ -96,8 +96,8 @@ export class CaptureStreamDecoder {
     if (this.fatal === null && this.held > 0 && this.format.kind !== 'unknown') {
       this.onWarning(`capture ends with an incomplete record (${this.held} bytes ignored)`);
     }
-    if (this.format.kind === 'unknown' && this.held > 0 && this.fatal === null) {
-      this.fatal = 'not a pcap or pcapng capture (too short)';
+    if (this.format.kind === 'unknown' && this.fatal === null) {
+      this.fatal = `not a pcap or pcapng capture (${this.held > 0 ? 'too short' : 'empty'})`;
     }
     this.held = 0;
     this.buf = EMPTY;
