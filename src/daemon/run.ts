@@ -7,6 +7,7 @@
 import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
+import { installLastResort, provokeTestFault } from './last-resort.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
@@ -114,6 +115,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
+      provokeTestFault();
       const out = stdoutLines.push(chunk, stampBytes());
       if (out === null) return;
       const more = log.write(out); // copies: the buffer can be reused at once
@@ -136,6 +138,16 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
       reaper?.hold(pid);
     },
     event,
+  });
+  const removeLastResort = installLastResort({
+    warn: hooks.warn,
+    logNow: (message) => log.writeNowSync(eventLine(message)),
+    childPid: () => supervisor.pid,
+    releaseChild: () => {
+      reaper?.hold(0);
+      reaper?.close();
+    },
+    releasePidfile: () => releasePidfile(opts.pidFile),
   });
   log.on('drain', () => supervisor.resume());
 
@@ -181,6 +193,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   process.off('SIGUSR1', reopen);
   process.off('SIGTERM', onTerm);
   process.off('SIGINT', onInt);
+  removeLastResort();
   if (stopSignal !== null || opts.readFile === undefined) return EX_OK;
   return readFileExitCode(info);
 }
