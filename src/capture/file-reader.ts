@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FileReaderOptions {
@@ -12,17 +13,48 @@ export interface FileReaderOptions {
   pollMs?: number;
   /** a new file begins (first open, and after each replacement) */
   onFile(): void;
-  /** one chunk, valid until the returned promise settles (the buffer is reused); resolve when the consumer can take more */
-  onChunk(chunk: Buffer): Promise<void> | void;
-  /** stop following when this aborts */
+  /**
+   * One chunk, valid until the returned promise settles (the buffer is
+   * reused); resolve when the consumer can take more, with 'stop' when it
+   * wants no more of this input (it is not a capture).
+   */
+  onChunk(chunk: Buffer): Promise<ChunkVerdict> | ChunkVerdict;
+  /** stop reading (between chunks: a chunk given is always decoded whole) when this aborts */
   signal?: AbortSignal;
 }
+
+export type ChunkVerdict = void | 'stop';
 
 const CHUNK = 256 * 1024;
 
 async function readStream(stream: NodeJS.ReadableStream, o: FileReaderOptions): Promise<void> {
   o.onFile();
-  for await (const chunk of stream) await o.onChunk(chunk as Buffer);
+  const stopped = () => o.signal?.aborted === true;
+  // a pipe nobody writes to any more would hold the loop below for ever: the abort ends it
+  const onAbort = () => (stream as Readable).destroy();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of stream) {
+      if ((await o.onChunk(chunk as Buffer)) === 'stop' || stopped()) return;
+    }
+  } catch (err) {
+    if (!stopped()) throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The read's result, or null once `signal` aborts first: a read of a FIFO
+ * that nobody writes to any more never ends, and cannot be cancelled.
+ */
+function unlessAborted<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T | null> {
+  if (signal === undefined) return read;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    read.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export async function readCaptureFile(path: string, o: FileReaderOptions): Promise<void> {
@@ -30,7 +62,12 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
   // Asynchronous reads: each chunk is its own turn of the event loop, so
   // signals, write callbacks and timers run while a large file is read.
   let fh = await fsp.open(path, 'r');
-  let ino = (await fh.stat()).ino;
+  const first = await fh.stat();
+  let ino = first.ino;
+  // Reading ahead is for files: from a FIFO or device it could block for
+  // ever after the last chunk the consumer wanted. A FIFO has no offsets
+  // (pread fails with ESPIPE): it is read where it stands.
+  const seekable = first.isFile();
   let pos = 0;
   o.onFile();
   // Two buffers for all reads, used in turn: the next chunk is read while
@@ -38,15 +75,31 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
   // collects late, and the process would grow by tens of megabytes).
   let buf = Buffer.allocUnsafe(CHUNK);
   let next = Buffer.allocUnsafe(CHUNK);
+  let abandoned = false;
   try {
     let ahead: Promise<{ bytesRead: number }> | null = null;
     for (;;) {
-      const n: number = (await (ahead ?? fh.read(buf, 0, CHUNK, pos))).bytesRead;
+      const pending: Promise<{ bytesRead: number }> = ahead ?? fh.read(buf, 0, CHUNK, seekable ? pos : null);
+      const got = await unlessAborted(pending, o.signal);
+      if (got === null) {
+        // Abandoned: the handle closes once the read ends, if it ever does.
+        // The caller exits without waiting for that (see runRead).
+        abandoned = true;
+        const open = fh;
+        void pending.finally(() => open.close()).catch(() => undefined);
+        return;
+      }
+      const n: number = got.bytesRead;
       ahead = null;
       if (n > 0) {
         pos += n;
-        if (n === CHUNK) ahead = fh.read(next, 0, CHUNK, pos); // more is likely: fetch it meanwhile
-        await o.onChunk(buf.subarray(0, n));
+        if (n === CHUNK && seekable) ahead = fh.read(next, 0, CHUNK, pos); // more is likely: fetch it meanwhile
+        // Fixed: an endless input (/dev/zero, a pipe) once ran on after a
+        // signal or after it was found not to be a capture.
+        if ((await o.onChunk(buf.subarray(0, n))) === 'stop' || o.signal?.aborted) {
+          await ahead?.catch(() => undefined); // settle the read ahead (of a file: it ends) before its handle closes
+          return;
+        }
         [buf, next] = [next, buf];
         continue;
       }
@@ -73,6 +126,6 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
       }
     }
   } finally {
-    await fh.close();
+    if (!abandoned) await fh.close();
   }
 }

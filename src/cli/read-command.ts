@@ -75,19 +75,29 @@ function warn(message: string): void {
   process.stderr.write(`pfasciilogd: ${message}\n`);
 }
 
+/** 128 + the signal's number, as a shell reports a command a signal ended. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 export async function runRead(o: ReadOptions): Promise<number> {
   let status = EX_OK;
   const out = process.stdout;
+  // INT or TERM: stop between chunks (each chunk is decoded whole, so the
+  // output ends with a whole line), skip the rest, and exit 130 or 143.
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let caught: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    caught ??= sig;
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // one filter across the files: rotated captures are one stream of packets
   const repeats = o.dedupe > 0 ? new RepeatFilter({ windowSeconds: o.dedupe, max: o.dedupeMax }) : null;
   const write = async (buf: Buffer, recycle: () => void) => {
     if (!out.write(buf, recycle)) await once(out, 'drain');
   };
   for (const file of o.files) {
+    if (caught !== null) break;
     const fileStatus = await writeCaptureFileLines(file, { format: o.format, follow: o.follow, signal: stop.signal, repeats, warn, write });
     if (fileStatus !== EX_OK) status = fileStatus;
   }
@@ -95,5 +105,10 @@ export async function runRead(o: ReadOptions): Promise<number> {
   process.off('SIGTERM', onSignal);
   const summary = repeats?.takeSummary();
   if (summary) warn(summaryText(summary));
-  return status;
+  if (caught === null) return status;
+  // A read from a FIFO may still be pending (it cannot be cancelled, and
+  // would keep the process alive): exit once stdout has taken the lines.
+  const code = SIGNAL_EXIT[caught]!;
+  out.write('', () => process.exit(code));
+  return code;
 }

@@ -8,6 +8,7 @@ import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { isPfasciilogd, setDaemonTitle } from './process-identity.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
+import { installLastResort, provokeTestFault } from './last-resort.js';
 import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
 import { once } from 'node:events';
 import { PacketLines } from '../format/packet-lines.js';
@@ -139,6 +140,13 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     if (s) event(summaryText(s));
   };
   const capture = readsItself(opts) ? fileCapture(opts, log, event, repeats) : tcpdumpCapture(opts, log, event, repeats);
+  const removeLastResort = installLastResort({
+    warn: hooks.warn,
+    logNow: (message) => log.writeNowSync(eventLine(message)),
+    childPid: () => capture.childPid(),
+    releaseChild: () => capture.releaseChild(),
+    releasePidfile: () => releasePidfile(opts.pidFile),
+  });
 
   let stopSignal: NodeJS.Signals | null = null;
   const reopen = () => log.reopen();
@@ -183,6 +191,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   process.off('SIGUSR1', reopen);
   process.off('SIGTERM', onTerm);
   process.off('SIGINT', onInt);
+  removeLastResort();
   if (stopSignal !== null || failure === null) return EX_OK;
   return failure.code;
 }
@@ -200,6 +209,10 @@ interface Capture {
   stop(): void;
   /** resolves once the capture is over: null, or why it failed and the exit status */
   readonly finished: Promise<CaptureFailure | null>;
+  /** for the last resort: the running tcpdump's pid, if one runs */
+  childPid(): number | undefined;
+  /** for the last resort: tcpdump has been killed, let the reaper go */
+  releaseChild(): void;
 }
 
 /**
@@ -248,6 +261,8 @@ function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string)
       abort.abort();
       if (!started) resolve(null);
     },
+    childPid: () => undefined,
+    releaseChild() {},
   };
 }
 
@@ -273,6 +288,7 @@ function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: stri
     argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
+      provokeTestFault();
       const out = stdoutLines.push(chunk, stampBytes());
       let more = true;
       if (out !== null) {
@@ -313,6 +329,11 @@ function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: stri
     },
     stop() {
       void supervisor.stop();
+    },
+    childPid: () => supervisor.pid,
+    releaseChild() {
+      reaper?.hold(0);
+      reaper?.close();
     },
     finished: supervisor.finished.then((info) => {
       if (statsTimer) clearInterval(statsTimer);

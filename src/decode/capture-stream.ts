@@ -12,6 +12,8 @@ export interface CaptureStats {
   corrupt: number;
   /** bytes skipped while resynchronising */
   skippedBytes: number;
+  /** bytes of a record the stream ended in the middle of */
+  incompleteBytes: number;
 }
 
 /** The largest record libpcap accepts for any link type. */
@@ -29,7 +31,7 @@ interface NgInterface {
 }
 
 export class CaptureStreamDecoder {
-  readonly stats: CaptureStats = { frames: 0, corrupt: 0, skippedBytes: 0 };
+  readonly stats: CaptureStats = { frames: 0, corrupt: 0, skippedBytes: 0, incompleteBytes: 0 };
   /**
    * Unconsumed bytes live at the start of `store`; `buf` is the view of them
    * being parsed. One buffer for the whole stream: a new one per chunk would
@@ -94,10 +96,11 @@ export class CaptureStreamDecoder {
       this.keepFrom(this.pcapRecords(0));
     }
     if (this.fatal === null && this.held > 0 && this.format.kind !== 'unknown') {
+      this.stats.incompleteBytes = this.held;
       this.onWarning(`capture ends with an incomplete record (${this.held} bytes ignored)`);
     }
-    if (this.format.kind === 'unknown' && this.held > 0 && this.fatal === null) {
-      this.fatal = 'not a pcap or pcapng capture (too short)';
+    if (this.format.kind === 'unknown' && this.fatal === null) {
+      this.fatal = `not a pcap or pcapng capture (${this.held > 0 ? 'too short' : 'empty'})`;
     }
     this.held = 0;
     this.buf = EMPTY;

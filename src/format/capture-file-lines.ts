@@ -24,8 +24,6 @@ export interface CaptureFileLinesOptions {
   write(lines: Buffer, recycle: () => void): Promise<void>;
 }
 
-const STOPPED = Symbol('stopped');
-
 /** Decodes `file` and writes its lines: EX_OK, EX_DATAERR (not a capture), or EX_NOINPUT (cannot read it). */
 export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOptions): Promise<number> {
   let status = EX_OK;
@@ -34,6 +32,10 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
     if (buf === null) return;
     const from = lines;
     await o.write(buf, () => from?.recycle(buf));
+  };
+  const fatal = (l: PacketLines) => {
+    o.warn(`${file}: ${l.fatal}`);
+    status = EX_DATAERR;
   };
   try {
     await readCaptureFile(file, {
@@ -44,31 +46,25 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
         lines = new PacketLines(o.format, (m) => o.warn(`${file}: ${m}`), o.names, o.repeats);
       },
       onChunk: async (chunk) => {
-        if (o.signal?.aborted) throw STOPPED;
         const l = lines!;
-        if (l.fatal !== null) return;
         await write(l.push(chunk));
-        if (l.fatal !== null) {
-          o.warn(`${file}: ${l.fatal}`);
-          status = EX_DATAERR;
-        }
+        if (l.fatal === null) return;
+        fatal(l); // not a capture: no use reading on (it may be /dev/zero)
+        return 'stop';
       },
     });
   } catch (err) {
-    if (err !== STOPPED) {
-      o.warn(`${file}: ${describeErrno(err)}`);
-      return EX_NOINPUT;
-    }
+    o.warn(`${file}: ${describeErrno(err)}`);
+    return EX_NOINPUT;
   }
   const l = lines as PacketLines | null;
-  if (l !== null) {
+  if (l === null || l.fatal !== null) return status;
+  // interrupted: what is held back is the start of a record not yet read, not a damaged end
+  if (o.signal?.aborted !== true) {
     await write(l.end());
-    if (l.fatal !== null && status === EX_OK) {
-      o.warn(`${file}: ${l.fatal}`);
-      status = EX_DATAERR;
-    }
-    const s = l.stats;
-    if (s.corrupt > 0) o.warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+    if (l.fatal !== null) fatal(l); // too short, or empty
   }
+  const s = l.stats;
+  if (s.corrupt > 0) o.warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
   return status;
 }

@@ -177,6 +177,21 @@ export class LogFile extends EventEmitter {
     return this.queued;
   }
 
+  /**
+   * For the daemon's last resort (it exits right after): what is queued,
+   * then `lines`, written synchronously. A batch already in flight may land
+   * after them. Errors are ignored.
+   */
+  writeNowSync(lines: Buffer): void {
+    if (this.fd < 0) return;
+    const all = Buffer.concat([...this.head, this.fill.subarray(0, this.fillLen), lines]);
+    try {
+      for (let off = 0; off < all.length; ) off += fs.writeSync(this.fd, all, off, all.length - off);
+    } catch {
+      // nothing better to do: the line went to stderr as well
+    }
+  }
+
   /** Reopen the path at the next write boundary (after rotation). */
   reopen(): void {
     this.reopenWanted = true;

@@ -75,8 +75,7 @@ export async function readInput(file: string, agg: Aggregator, hooks: InputHooks
     close = () => fh.close();
   }
   try {
-    await consume(source, agg, hooks, name, 0);
-    return EX_OK;
+    return await consume(source, agg, hooks, name, 0);
   } catch (err) {
     if (err instanceof InputError) {
       hooks.warn(`${name}: ${err.message}`);
@@ -147,7 +146,8 @@ async function peek(source: AsyncIterable<Buffer>): Promise<[Buffer, AsyncIterab
   return [head, again()];
 }
 
-async function consume(source: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<void> {
+/** Counts one input (or one decompressed layer of it): EX_OK, or EX_DATAERR when it was damaged but counted as far as it goes. */
+async function consume(source: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<number> {
   const [head, all] = await peek(source);
   const kind = inputKind(head);
   if (depth >= MAX_LAYERS && (kind === 'gzip' || kind === 'bzip2')) throw new InputError(`compressed more than ${MAX_LAYERS} times over`, EX_DATAERR);
@@ -163,10 +163,10 @@ async function consume(source: AsyncIterable<Buffer>, agg: Aggregator, hooks: In
   }
 }
 
-async function gunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<void> {
+async function gunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<number> {
   const out = pipeline(Readable.from(owned(all), { objectMode: false }), zlib.createGunzip({ chunkSize: 1 << 18 }), () => {});
   try {
-    await consume(out, agg, hooks, name, depth + 1);
+    return await consume(out, agg, hooks, name, depth + 1);
   } catch (err) {
     if (err instanceof InputError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -175,7 +175,7 @@ async function gunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputH
   }
 }
 
-async function bunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<void> {
+async function bunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string, depth: number): Promise<number> {
   // argv, never a shell; the data goes through its stdin and stdout
   const child = spawn('bzcat', [], { stdio: ['pipe', 'pipe', 'pipe'] });
   try {
@@ -203,8 +203,9 @@ async function bunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputH
     }
   })();
   let failure: unknown = null;
+  let status = EX_OK;
   try {
-    await consume(child.stdout, agg, hooks, name, depth + 1);
+    status = await consume(child.stdout, agg, hooks, name, depth + 1);
   } catch (err) {
     failure = err;
     child.kill();
@@ -214,13 +215,27 @@ async function bunzip(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputH
     failure ??= err;
   });
   if (failure !== null) throw failure;
-  if (code !== 0) {
-    const why = stderr.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? `exit status ${code}`;
-    throw new InputError(`bzcat: ${escapeText(why.trim())}`, EX_DATAERR);
-  }
+  if (code !== 0) throw new InputError(`bzcat: ${bzcatReason(stderr, code)}`, EX_DATAERR);
+  return status;
 }
 
-async function capture(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string): Promise<void> {
+/**
+ * bzcat's reason, whole, on one line. It writes the reason first, then
+ * "Input file = ..." and a paragraph of advice: that paragraph's last line
+ * ("data from undamaged sections of corrupted files.") is all that was once
+ * reported.
+ */
+export function bzcatReason(stderr: string, code: number | null): string {
+  const reason: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (/^\s*Input file = /.test(line)) break;
+    const text = line.replace(/^bzcat: /, '').trim();
+    if (text !== '') reason.push(text);
+  }
+  return reason.length > 0 ? escapeText(reason.join(' ')) : `exit status ${code}`;
+}
+
+async function capture(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string): Promise<number> {
   const records = new PacketRecords();
   const scratch = reusable();
   const rec = newRecord();
@@ -239,9 +254,12 @@ async function capture(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: Input
   if (decoder.fatal !== null) throw new InputError(decoder.fatal, EX_DATAERR);
   const s = decoder.stats;
   if (s.corrupt > 0) hooks.warn(`${name}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+  // Fixed: a damaged capture (corrupt records, or cut off in a record: each
+  // already reported above) was counted with exit status 0.
+  return s.corrupt > 0 || s.incompleteBytes > 0 ? EX_DATAERR : EX_OK;
 }
 
-async function text(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string): Promise<void> {
+async function text(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHooks, name: string): Promise<number> {
   const parser = new TextLineParser();
   const rec = newRecord();
   let lineNo = 0;
@@ -293,4 +311,5 @@ async function text(all: AsyncIterable<Buffer>, agg: Aggregator, hooks: InputHoo
   }
   if (carry !== null) line(carry, 0, carry.length);
   if (unparsed > 0) hooks.warn(`${name}: ${unparsed} ${unparsed === 1 ? 'line' : 'lines'} not understood (the first: line ${firstUnparsed})`);
+  return EX_OK;
 }

@@ -22,6 +22,8 @@ const NEWSYSLOG_LINE = '/var/log/pf.log root:wheel 640 5 1000 * BJ /var/run/pfas
 const PROGRAM = '/usr/local/bin/pfasciilogd';
 const NODE = '/usr/local/bin/node';
 const PIDFILE = '/var/run/pfasciilogd.pid';
+/** daemon(8)'s own pidfile (its -P): the one rc.subr stops and checks. */
+const SUPERVISOR_PIDFILE = '/var/run/pfasciilogd-daemon.pid';
 
 function read(path: string): string {
   return readFileSync(path, 'utf8');
@@ -123,11 +125,13 @@ test('FreeBSD rc.d script has the rc.subr variables', () => {
   assert.match(s, /^load_rc_config \$name$/m);
   assert.match(s, /^: \$\{pfasciilogd_enable:="NO"\}$/m);
   assert.match(s, /^: \$\{pfasciilogd_flags:=""\}$/m);
-  assert.match(s, /^pidfile="?\/var\/run\/pfasciilogd\.pid"?$/m);
+  assert.match(s, /^pidfile="?\/var\/run\/pfasciilogd-daemon\.pid"?$/m);
   assert.match(s, /^command="?\/usr\/sbin\/daemon"?$/m);
-  assert.match(s, /^procname=/m);
+  assert.match(s, /^procname="?\/usr\/sbin\/daemon"?$/m);
   assert.match(s, /^extra_commands="?[^"\n]*\breload\b/m);
-  assert.match(s, /^sig_reload="?(?:SIG)?HUP"?$/m);
+  // HUP to daemon(8) would end the supervisor: reload signals pfasciilogd itself
+  assert.doesNotMatch(s, /^sig_reload=/m);
+  assert.match(s, /^reload_cmd="?pfasciilogd_reload"?$/m);
   assert.match(s, /^start_precmd=/m);
   assert.match(s, /^run_rc_command "\$1"$/m);
   assert.match(s, /pfasciilogd_enable="YES"/, 'usage comment for rc.conf');
@@ -152,9 +156,12 @@ checkyesno() {
 warn() { echo "warn: $*" >&2; }
 err() { _code=$1; shift; echo "err: $*" >&2; exit "$_code"; }
 debug() { :; }
+check_pidfile() { printf 'check_pidfile' >&3; printf '\t%s' "$@" >&3; printf '\n' >&3; echo 4242; }
+kill() { printf 'kill' >&3; printf '\t%s' "$@" >&3; printf '\n' >&3; }
+exec 3>&1
 run_rc_command() {
 	rc_arg=$1
-	for _v in name rcvar pidfile procname command command_args sig_reload extra_commands; do
+	for _v in name rcvar pidfile procname command command_args sig_reload reload_cmd extra_commands; do
 		eval "printf 'var\\t%s\\t%s\\n' \\"\\$_v\\" \\"\\\${$_v}\\""
 	done
 	checkyesno "$rcvar" || { echo "$rcvar is not YES" >&2; return 1; }
@@ -164,6 +171,9 @@ run_rc_command() {
 		eval "rc_flags=\\\${\${name}_flags}"
 	fi
 	case $rc_arg in
+	reload)
+		eval "$reload_cmd"
+		;;
 	start)
 		if [ -n "$start_precmd" ]; then
 			eval "$start_precmd" || return 1
@@ -198,9 +208,10 @@ function splitDaemonArgv(argv: string[], vars: Map<string, string>) {
   assert.ok(prog > 1, `${PROGRAM} comes after daemon and the interpreter: ${JSON.stringify(argv)}`);
   assert.equal(argv.lastIndexOf(PROGRAM), prog, 'the program appears once');
   const interpreter = argv[prog - 1]!;
-  // status/stop look for the pidfile's pid with its first word (ps -o command)
-  // equal to $procname: the word daemon(8) executes must be exactly that.
-  assert.equal(interpreter, vars.get('procname'), 'daemon(8) runs $procname, so check_pidfile finds it');
+  // status/stop look for the pidfile's pid, daemon(8)'s: "ps -o command"
+  // shows it as "daemon: /usr/local/bin/node[PID] (daemon)", found by $procname
+  assert.equal(vars.get('procname'), '/usr/sbin/daemon', 'rc.subr looks for daemon(8), whose pid is in $pidfile');
+  assert.equal(vars.get('pidfile'), SUPERVISOR_PIDFILE);
   return { daemonOpts: argv.slice(1, prog - 1), interpreter, programArgs: argv.slice(prog + 1) };
 }
 
@@ -211,15 +222,23 @@ test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', (
   assert.equal(vars.get('name'), 'pfasciilogd');
   assert.equal(vars.get('rcvar'), 'pfasciilogd_enable');
   assert.equal(vars.get('command'), '/usr/sbin/daemon');
-  assert.equal(vars.get('pidfile'), PIDFILE);
-  assert.equal(vars.get('procname'), NODE);
-  assert.match(vars.get('sig_reload') ?? '', /^(SIG)?HUP$/);
+  assert.equal(vars.get('pidfile'), SUPERVISOR_PIDFILE);
+  assert.equal(vars.get('procname'), '/usr/sbin/daemon');
+  assert.equal(vars.get('sig_reload'), '');
   assert.match(vars.get('extra_commands') ?? '', /\breload\b/);
 
   const { daemonOpts, interpreter, programArgs } = splitDaemonArgv(argv, vars);
   assert.equal(interpreter, NODE);
   assert.ok(daemonOpts.includes('-S') || daemonOpts.includes('-T'), `daemon sends output to syslog: ${JSON.stringify(daemonOpts)}`);
-  for (const forbidden of ['-p', '-P', '-r', '-i', 'pflog1', 'inbound and action block']) {
+  // daemon(8) supervises: its own pid in the supervisor pidfile (so that stop
+  // ends it, rather than the child it would restart) and a restart delay
+  const P = daemonOpts.indexOf('-P');
+  assert.ok(P >= 0 && daemonOpts[P + 1] === SUPERVISOR_PIDFILE, `daemon -P ${SUPERVISOR_PIDFILE}: ${JSON.stringify(daemonOpts)}`);
+  const R = daemonOpts.indexOf('-R');
+  assert.ok(daemonOpts.includes('-r') || (R >= 0 && /^[1-9]\d*$/.test(daemonOpts[R + 1] ?? '')), `daemon -r or -R seconds: ${JSON.stringify(daemonOpts)}`);
+  assert.equal(new Set([...daemonOpts, ...programArgs]).has(PIDFILE) && !daemonOpts.includes(PIDFILE), true, 'the child pidfile is pfasciilogd\'s own -p, not daemon(8)\'s');
+  // daemon(8)'s -p would lock the pidfile pfasciilogd locks itself
+  for (const forbidden of ['-p', '-i', 'pflog1', 'inbound and action block']) {
     assert.ok(!daemonOpts.includes(forbidden), `${forbidden} must not be a daemon(8) option: ${JSON.stringify(daemonOpts)}`);
   }
   // The user's quoted expression stays one argument, after the program.
@@ -231,6 +250,20 @@ test('FreeBSD rc.d: empty pfasciilogd_flags still passes the pidfile', () => {
   const { argv, vars } = simulateFreebsdStart('pfasciilogd_enable="YES"\n');
   const { programArgs } = splitDaemonArgv(argv, vars);
   assert.deepEqual(programArgs, ['-p', PIDFILE]);
+});
+
+test('FreeBSD rc.d: reload sends SIGHUP to pfasciilogd by its own pidfile, not to daemon(8)', () => {
+  const out = withTempDir((dir) => {
+    const rcConf = join(dir, 'rc.conf');
+    writeFileSync(rcConf, 'pfasciilogd_enable="YES"\n');
+    const script = installWithStub(FREEBSD_RC, '/etc/rc.subr', freebsdStub(rcConf), dir, 'pfasciilogd');
+    const r = run('sh', [script, 'reload'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  });
+  const lines = out.split('\n').filter((l) => l.startsWith('check_pidfile\t') || l.startsWith('kill\t'));
+  // procname the interpreter, matched as ps's first word (see rc.subr's _find_processes)
+  assert.deepEqual(lines, [`check_pidfile\t${PIDFILE}\t${NODE}`, 'kill\t-HUP\t4242']);
 });
 
 // -- OpenBSD rc.d ---------------------------------------------------------------

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,7 @@ function tmpdir(): string {
 }
 
 function read(args: string[], input?: Buffer) {
-  const r = spawnSync(process.execPath, [MAIN, 'read', ...args], { env: ENV, input, encoding: 'latin1', timeout: 20000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [MAIN, 'read', ...args], { env: ENV, input, encoding: 'latin1', timeout: 20000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.split('\n').filter((l) => l !== '') };
 }
 
@@ -166,7 +168,7 @@ test('read --follow: waits for data, and continues on the new file after rotatio
   await waitLines(5);
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0, err);
+  assert.equal(code, 143, `TERM ends --follow as it ends any read: 128 + 15; ${err}`);
   const want = read(['-'], pcapFile(frames.slice(0, 5), { startSec: 1682898493 })).lines;
   assert.deepEqual(lines(), want, 'every packet once, in order, across the rotation');
 });
@@ -225,4 +227,104 @@ test('read --dedupe: one line per source and port across files, a summary on std
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('read: an all-zero input (/dev/zero, a file, a pipe) and an empty file are not captures: exit 65 at once, one line', async () => {
+  const dir = tmpdir();
+  try {
+    // Fixed: /dev/zero was read for ever once found not to be a capture (and an empty file exited 0 silently)
+    const zero = read(['/dev/zero']);
+    assert.equal(zero.status, 65, `status ${zero.status} (null: still reading when the harness's timeout killed it)`);
+    assert.equal(zero.stderr, 'pfasciilogd: /dev/zero: not a pcap or pcapng capture (magic 0x00000000)\n');
+    const zeros = path.join(dir, 'zeros.pcap');
+    fs.writeFileSync(zeros, Buffer.alloc(1 << 20));
+    assert.equal(read([zeros]).status, 65);
+    const empty = path.join(dir, 'empty.pcap');
+    fs.writeFileSync(empty, '');
+    const e = read([empty]);
+    assert.equal(e.status, 65);
+    assert.equal(e.stderr, `pfasciilogd: ${empty}: not a pcap or pcapng capture (empty)\n`);
+    assert.equal(read(['-'], Buffer.alloc(0)).status, 65, 'empty stdin');
+    // an endless pipe of zeros, not a file: stdin is /dev/zero itself
+    const fd = fs.openSync('/dev/zero', 'r');
+    try {
+      const piped = spawnSync(process.execPath, [MAIN, 'read', '-'], { env: ENV, stdio: [fd, 'pipe', 'pipe'], encoding: 'latin1', timeout: 20000, killSignal: 'SIGKILL' });
+      assert.equal(piped.status, 65, piped.stderr);
+      assert.equal(piped.stderr, 'pfasciilogd: -: not a pcap or pcapng capture (magic 0x00000000)\n');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A capture whose text is far more than the pipe buffers hold: 20,000 packets. */
+function largeCapture(): Buffer {
+  const frames = demoFrames();
+  const parts = [pcapFileHeader()];
+  for (let i = 0; i < 20_000; i++) parts.push(pcapRecord(frames[i % frames.length]!, { sec: 1682898493 + (i >> 6), frac: i % 1000 }));
+  return Buffer.concat(parts);
+}
+
+const WHOLE_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 rule \S+ .*[^ ]$/;
+
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`read: ${sig} while a large capture is read stops at a record boundary, whole lines out, exit ${code}`, async (t) => {
+    const dir = tmpdir();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'large.pcap');
+    fs.writeFileSync(file, largeCapture());
+    const all = read([file]).lines;
+    assert.equal(all.length, 20_000);
+    const child = spawn(process.execPath, [MAIN, 'read', file], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    let err = '';
+    child.stderr.setEncoding('latin1').on('data', (s: string) => (err += s));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // Nothing is taken from its stdout until it has the signal: the pipe is
+    // full long before the end of the capture, so it cannot have finished.
+    await once(child.stdout, 'readable');
+    child.kill(sig);
+    let out = '';
+    child.stdout.setEncoding('latin1').on('data', (s: string) => (out += s));
+    await once(child.stdout, 'end');
+    assert.equal(await exited, code, err);
+    assert.equal(err, '', 'nothing on stderr: the held-back part of a record is not a damaged end');
+    assert.ok(out.endsWith('\n'), 'ends with a whole line');
+    const lines = out.split('\n').slice(0, -1);
+    assert.ok(lines.length > 0 && lines.length < all.length, `${lines.length} lines`);
+    assert.deepEqual(lines, all.slice(0, lines.length), 'the first lines, each whole');
+    for (const l of lines) assert.match(l, WHOLE_LINE);
+  });
+}
+
+test('read: SIGINT while blocked reading a FIFO that its writer keeps open: exit 130 with the lines so far', async (t) => {
+  const dir = tmpdir();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'pflog.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const frames = demoFrames();
+  const rec = (i: number) => pcapRecord(frames[i]!, { sec: 1682898493 + i, frac: 748353 });
+  const child = spawn(process.execPath, [MAIN, 'read', fifo], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('latin1').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('latin1').on('data', (s: string) => (err += s));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const writer = await fsp.open(fifo, 'w');
+  t.after(() => writer.close().catch(() => undefined));
+  // three records and half of a fourth, then nothing more; the writer stays open
+  await writer.write(Buffer.concat([pcapFileHeader(), rec(0), rec(1), rec(2), rec(3).subarray(0, 20)]));
+  while (out.split('\n').length < 4) await once(child.stdout, 'data');
+  child.kill('SIGINT');
+  // Before the fix the process ignored the signal until the writer closed;
+  // this bound only ends such a wait, so that the assertions below report it.
+  const watchdog = setTimeout(() => void writer.close().catch(() => undefined), 15000);
+  const status = await exited;
+  clearTimeout(watchdog);
+  assert.equal(status, 130, err);
+  assert.equal(err, '');
+  assert.deepEqual(out.split('\n').slice(0, -1), read(['-'], pcapFile(frames.slice(0, 3), { startSec: 1682898493 })).lines);
 });

@@ -184,12 +184,27 @@ test('stats: bzip2-compressed logs through bzcat; a clear error without it', (t:
     assert.equal(nobz.stderr, `pfasciilogd: ${bz}: bzip2-compressed, and bzcat was not found on PATH (install bzip2)\n`);
     assert.match(nobz.stdout, new RegExp(`^Packets +${c.packets.toLocaleString('en-US')}$`, 'm'));
 
-    // damaged bzip2: bzcat's complaint, exit 65
+    // damaged bzip2: the file's name and bzcat's whole reason (not the last line of its advice), exit 65
     const bad = path.join(dir, 'bad.bz2');
     fs.writeFileSync(bad, Buffer.concat([fs.readFileSync(bz).subarray(0, 200), Buffer.alloc(100, 0x55)]));
     const br = run([bad]);
     assert.equal(br.status, 65, br.stderr);
     assert.match(br.stderr, /^pfasciilogd: .*bad\.bz2: bzcat: .+\n$/);
+    assert.doesNotMatch(br.stderr, /undamaged sections/);
+    const whole = fs.readFileSync(bz);
+    const flipped = Buffer.from(whole);
+    for (let i = 100; i < 140; i++) flipped[i]! ^= 0x55; // inside the first block: its CRC fails
+    const flip = path.join(dir, 'flipped.bz2');
+    fs.writeFileSync(flip, flipped);
+    const fr = run([flip]);
+    assert.equal(fr.status, 65, fr.stderr);
+    assert.equal(fr.stderr, `pfasciilogd: ${flip}: bzcat: Data integrity error when decompressing.\n`);
+    const cutBz = path.join(dir, 'cut.bz2');
+    fs.writeFileSync(cutBz, whole.subarray(0, whole.length >> 1));
+    const cr = run(['--json', cutBz]);
+    assert.equal(cr.status, 65, cr.stderr);
+    assert.match(cr.stderr, new RegExp(`^pfasciilogd: ${cutBz.replace(/[.]/g, '\\.')}: bzcat: Compressed file ends unexpectedly; perhaps it is corrupted\\? .*\n$`));
+    assert.equal(cr.stderr.split('\n').length, 2, 'one line');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -314,12 +329,32 @@ test('stats: exit 64 for bad flags, 66 for a missing file (the others still coun
     assert.match(r.stderr, /^pfasciilogd: .*cut\.gz: gzip: unexpected end of file\n$/);
     assert.ok((JSON.parse(r.stdout) as Json).packets > 0);
 
-    // a capture that is damaged past its header
+    // A capture that is damaged past its header: the damage is reported,
+    // what could be read is counted and printed, and the exit status is 65.
+    // Fixed: these exited 0.
     const bad = path.join(dir, 'bad.pcap');
     fs.writeFileSync(bad, Buffer.concat([pcapFileHeader(), Buffer.alloc(64, 0xff)]));
     const b = run([bad]);
-    assert.equal(b.status, 0, 'damaged records are reported and skipped, as by read');
-    assert.match(b.stderr, /corrupt/);
+    assert.equal(b.status, 65, b.stderr);
+    assert.match(b.stderr, /bad\.pcap: 1 corrupt records skipped \(49 bytes\)\n$/);
+    assert.match(b.stdout, /^Packets +0$/m);
+    const whole = capture();
+    const recs = whole.pcap.subarray(24);
+    const firstLen = 16 + recs.readUInt32LE(8);
+    const junked = path.join(dir, 'junked.pcap');
+    // junk between the first record and the rest: skipped, the rest counted
+    fs.writeFileSync(junked, Buffer.concat([whole.pcap.subarray(0, 24 + firstLen), Buffer.alloc(37, 0xff), recs.subarray(firstLen)]));
+    const j = run(['--json', junked]);
+    assert.equal(j.status, 65, j.stderr);
+    assert.match(j.stderr, /junked\.pcap: corrupt capture record header .*\n.*junked\.pcap: 1 corrupt records skipped \(37 bytes\)\n$/);
+    assert.equal((JSON.parse(j.stdout) as Json).packets, whole.packets, 'every good record counted');
+    // cut off in the middle of its last record
+    const truncated = path.join(dir, 'truncated.pcap');
+    fs.writeFileSync(truncated, whole.pcap.subarray(0, whole.pcap.length - 5));
+    const tr = run(['--json', truncated]);
+    assert.equal(tr.status, 65, tr.stderr);
+    assert.match(tr.stderr, /^pfasciilogd: .*truncated\.pcap: capture ends with an incomplete record \(\d+ bytes ignored\)\n$/);
+    assert.equal((JSON.parse(tr.stdout) as Json).packets, whole.packets - 1);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
