@@ -19,7 +19,8 @@ import { LineStamper, MAX_LINE_BYTES } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
 import { escapeText } from '../format/escape.js';
 import { LogFile } from '../sink/log-file.js';
-import { EX_CANTCREAT, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, EX_USAGE, ExitError } from '../util/sysexits.js';
+import { EX_CANTCREAT, EX_CONFIG, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, EX_USAGE, ExitError } from '../util/sysexits.js';
+import { heapProblem } from './heap.js';
 import { writeCaptureFileLines } from '../format/capture-file-lines.js';
 
 export interface DaemonHooks {
@@ -109,6 +110,9 @@ function nativeLines(opts: DaemonOptions, event: (message: string) => void, repe
 }
 
 export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promise<number> {
+  // before anything is created: a --dedupe table the heap cannot hold is a configuration error
+  const heap = heapProblem(opts);
+  if (heap !== null) throw new ExitError(heap, EX_CONFIG);
   // A TERM or INT that comes once the pidfile exists but before the handlers
   // below are in place is held and then acted on: the daemon still stops
   // cleanly and removes its pidfile, instead of dying by the default action.

@@ -9,6 +9,7 @@ export const EX_UNAVAILABLE = 69;
 export const EX_SOFTWARE = 70;
 export const EX_CANTCREAT = 73;
 export const EX_IOERR = 74;
+export const EX_CONFIG = 78;
 
 /** An error that ends the program with a one-line message and an exit code. */
 export class ExitError extends Error {

@@ -2,6 +2,7 @@
 // scripts, the newsyslog entry, the example pf.conf and the man page. Every
 // external command runs from an argv array, never through a shell string.
 
+import { HEAP_FLAGS } from '../../src/daemon/heap.js';
 import { test, type TestContext } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -207,12 +208,15 @@ function splitDaemonArgv(argv: string[], vars: Map<string, string>) {
   const prog = argv.indexOf(PROGRAM);
   assert.ok(prog > 1, `${PROGRAM} comes after daemon and the interpreter: ${JSON.stringify(argv)}`);
   assert.equal(argv.lastIndexOf(PROGRAM), prog, 'the program appears once');
-  const interpreter = argv[prog - 1]!;
+  // node [HEAP_FLAGS] PROGRAM: the interpreter is the word before its flags
+  const flagsAt = prog - HEAP_FLAGS.length;
+  assert.deepEqual(argv.slice(flagsAt, prog), [...HEAP_FLAGS], `node runs with the heap cap: ${JSON.stringify(argv)}`);
+  const interpreter = argv[flagsAt - 1]!;
   // status/stop look for the pidfile's pid, daemon(8)'s: "ps -o command"
   // shows it as "daemon: /usr/local/bin/node[PID] (daemon)", found by $procname
   assert.equal(vars.get('procname'), '/usr/sbin/daemon', 'rc.subr looks for daemon(8), whose pid is in $pidfile');
   assert.equal(vars.get('pidfile'), SUPERVISOR_PIDFILE);
-  return { daemonOpts: argv.slice(1, prog - 1), interpreter, programArgs: argv.slice(prog + 1) };
+  return { daemonOpts: argv.slice(1, flagsAt - 1), interpreter, programArgs: argv.slice(prog + 1) };
 }
 
 test('FreeBSD rc.d: pfasciilogd_flags go after the program, not to daemon(8)', () => {
@@ -337,14 +341,14 @@ for (const [label, flags, expectedArgs] of [
 ] as const) {
   test(`OpenBSD rc.d: pexp matches the node process (${label})`, () => {
     const start = simulateOpenbsd('start', flags);
-    assert.deepEqual(start.argv, [NODE, PROGRAM, ...expectedArgs]);
+    assert.deepEqual(start.argv, [NODE, ...HEAP_FLAGS, PROGRAM, ...expectedArgs]);
     const pexp = start.pexp;
     assert.ok(pexp !== undefined && pexp !== '');
     assert.ok(pexpMatches(pexp, start.argv), `pexp ${JSON.stringify(pexp)} must match ${JSON.stringify(start.argv.join(' '))}`);
     // rc.subr saves pexp in /var/run/rc.d/<name> and reads it back for stop and
     // reload, dropping trailing blanks: it must survive that unchanged.
     assert.equal(pexp, pexp.replace(/[ \t]+$/, ''));
-    assert.ok(!pexpMatches(pexp, [NODE, PROGRAM, '-u', '', '-i', 'pflog9']), 'another instance does not match');
+    assert.ok(!pexpMatches(pexp, [NODE, ...HEAP_FLAGS, PROGRAM, '-u', '', '-i', 'pflog9']), 'another instance does not match');
     assert.ok(!pexpMatches(pexp, ['node', '/usr/local/bin/other', ...expectedArgs]), 'another program does not match');
 
     const reload = simulateOpenbsd('reload', flags);

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { HEAP_FLAGS } from '../../src/daemon/heap.js';
 import { Lab, MAIN_JS, addVeth, removeStale, sleep, waitFor, type Proc } from '../support/netns.js';
 import { findTool, unavailable } from '../support/unavailable.js';
 
@@ -80,7 +81,7 @@ test('on a veth under a flood: counters every --stats-interval and at exit, kern
       return '';
     }
   };
-  daemon = lab.spawn('server', 'pfasciilogd', [process.execPath, MAIN_JS, '-u', '', '-i', 'cap0', '--tcpdump', wrapper, '--stats-interval', '1', '-f', log, '-p', join(lab.dir, 'pid'), '--', 'udp', 'and', 'dst', 'port', '9']);
+  daemon = lab.spawn('server', 'pfasciilogd', [process.execPath, ...HEAP_FLAGS, MAIN_JS, '-u', '', '-i', 'cap0', '--tcpdump', wrapper, '--stats-interval', '1', '-f', log, '-p', join(lab.dir, 'pid'), '--', 'udp', 'and', 'dst', 'port', '9']);
   await waitFor('tcpdump to listen on cap0', () => {
     if (daemon!.exit) throw new Error(`pfasciilogd exited: ${daemon!.stderr}`);
     return text().includes('listening on cap0');

@@ -2,13 +2,16 @@
 // of the rate the fake tcpdump can produce. The daemon must read its input
 // only as fast as the sink drains (the pipe fills, the producer blocks; with
 // a real capture the kernel then drops and counts), so its memory stays
-// bounded: peak RSS at most 80 MB over the run (60 s; PFASCIILOGD_STRESS_SECONDS).
+// bounded: peak RSS at most 80 MB over the run (60 s; PFASCIILOGD_STRESS_SECONDS),
+// with node's heap capped as the rc.d scripts and the systemd unit cap it
+// (HEAP_FLAGS): a daemon that outgrew the cap would die, and the test with it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { Daemon, Sandbox, TEXT_RELAY, sleep } from '../support/daemon-harness.js';
+import { HEAP_FLAGS } from '../../src/daemon/heap.js';
 
 const SECONDS = Number(process.env.PFASCIILOGD_STRESS_SECONDS ?? 60);
 const DRAIN_BYTES_PER_TICK = 32 * 1024;
@@ -34,7 +37,7 @@ test(`input 10x faster than the sink for ${SECONDS} s: bounded memory, lines who
   });
   // ~6.4 MB/s of lines offered: ten times what the sink takes
   const fake = box.fake('numbered', { FAKE_COUNT: 1e9, FAKE_PER_TICK: 150 });
-  daemon = new Daemon([...TEXT_RELAY, '-u', '', '--tcpdump', fake, '-f', fifo, '-p', box.pidfile]);
+  daemon = new Daemon([...TEXT_RELAY, '-u', '', '--tcpdump', fake, '-f', fifo, '-p', box.pidfile], { nodeFlags: HEAP_FLAGS });
   const buf = Buffer.alloc(DRAIN_BYTES_PER_TICK);
   let received = '';
   let bytes = 0;

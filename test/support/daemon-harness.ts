@@ -117,8 +117,9 @@ export class Daemon {
   status: ExitStatus | null = null;
   readonly exited: Promise<ExitStatus>;
 
-  constructor(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.proc = spawn(process.execPath, [MAIN_JS, ...args], {
+  /** `nodeFlags`: for node itself, before the program (HEAP_FLAGS, as the rc.d scripts and the unit run it) */
+  constructor(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; nodeFlags?: readonly string[] } = {}) {
+    this.proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), MAIN_JS, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -208,9 +209,9 @@ export class Sandbox {
   }
 
   /** Starts the daemon with -f/-p in this sandbox ahead of `args`. */
-  start(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; files?: boolean } = {}): Daemon {
+  start(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; files?: boolean; nodeFlags?: readonly string[] } = {}): Daemon {
     const files = opts.files === false ? [] : ['-f', this.log, '-p', this.pidfile];
-    const d = new Daemon([...files, ...args], { env: opts.env, cwd: this.dir });
+    const d = new Daemon([...files, ...args], { env: opts.env, cwd: this.dir, nodeFlags: opts.nodeFlags });
     this.daemons.push(d);
     return d;
   }
