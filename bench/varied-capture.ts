@@ -28,8 +28,8 @@ const FLAGS = [
   TCP.FIN | TCP.PSH | TCP.ACK, TCP.SYN | TCP.ECE | TCP.CWR, TCP.FIN | TCP.PSH | TCP.URG, 0, TCP.ACK | TCP.URG,
 ];
 const STACKS: SynStack[] = ['masscan', 'zmap', 'nmap', 'mirai', 'linux', 'windows', 'macos', 'freebsd'];
-/** UDP ports where tcpdump decodes a tunnelled frame and may print more than one line */
-const TUNNELS = new Set([3544, 4341, 4342, 4754, 4789, 4790, 6081, 6635, 8472]);
+/** UDP ports where tcpdump decodes a tunnelled frame (or SOME/IP) and may print more than one line */
+const TUNNELS = new Set([3544, 4341, 4342, 4754, 4789, 4790, 6081, 6635, 8472, 30490]);
 
 export function generateVariedCapture(path: string, count: number, seed = 0xc0ffee): CaptureResult {
   const r = prng(seed);
@@ -55,7 +55,8 @@ export function generateVariedCapture(path: string, count: number, seed = 0xc0ff
       const flags = pick(FLAGS);
       const syn = (flags & TCP.SYN) !== 0 && (flags & TCP.ACK) === 0;
       const options = syn ? synOptions(pick(STACKS), 1200 + int(300), u32()) : chance(0.4) ? tsOnly(u32(), u32()) : undefined;
-      const payload = flags & TCP.PSH ? Buffer.alloc(1 + int(40), 0x41) : undefined;
+      // no payload: tcpdump would hand it to an application printer by port, some of which print several lines
+      const payload = undefined;
       return { proto: 6, payload: tcp({ sport: port(), dport: port(), seq: u32(), ack: flags & TCP.ACK ? u32() : 0, flags, win: int(65536), urp: flags & TCP.URG ? int(65536) : 0, options, payload }) };
     }
     if (kind < 8) return { proto: 17, payload: udp(port(), port(), Buffer.alloc(int(64), 0x42)) };
