@@ -11,11 +11,14 @@
 // A filter expression (`len >= 0`, which every packet passes) makes the
 // daemon hand the file to tcpdump rather than read it itself. CPU time is GNU
 // time's user + system of the job's first process, which counts the children
-// it waited for (tcpdump). Round-robin with --repeat, best of N (default 3).
+// it waited for (tcpdump). The daemon runs with node's heap capped as the rc.d
+// scripts and the systemd unit start it (HEAP_FLAGS). Round-robin with
+// --repeat, best of N (default 3).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLAGS } from '../src/daemon/heap.js';
 import { generateCapture } from './capture.js';
 import { countLines } from './compare.js';
 import { runMeasured, start } from './measure.js';
@@ -39,7 +42,7 @@ interface Pipeline {
 
 const daemon = (extra: string[]) => (capture: string, log: string, pidfile: string): [string, string[]] => [
   process.execPath,
-  [DAEMON, '-u', '', '-r', capture, '-f', log, '-p', pidfile, ...extra],
+  [...HEAP_FLAGS, DAEMON, '-u', '', '-r', capture, '-f', log, '-p', pidfile, ...extra],
 ];
 
 const PIPELINES: Pipeline[] = [
