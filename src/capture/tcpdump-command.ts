@@ -18,10 +18,28 @@ function common(src: CaptureSource): string[] {
   return argv;
 }
 
+/**
+ * The snaplen of a live capture when -s is not given. tcpdump's own default
+ * is 262144 on Linux and FreeBSD, but OpenBSD's is 116 (160 for pflog0): with
+ * OpenBSD's 100-byte pflog header that leaves too little for an IPv6 header,
+ * the packet prints as ` [|ip6]`, and nothing is banned. What a line needs:
+ *  - pflog: a header of up to 100 bytes (OpenBSD; FreeBSD's 69 is padded
+ *    to 72), then IPv6 (40) with extension headers (hop-by-hop, routing,
+ *    destination options: 64 allows for the usual ones) and TCP with a full
+ *    option block (60): 264 bytes;
+ *  - NFLOG: libpcap counts the whole netlink message, whose TLVs come before
+ *    the packet (hardware header, time stamp, interface indexes, uid/gid,
+ *    mark, and a prefix of up to 64 bytes): about 200 bytes, then the same
+ *    164 bytes of IPv6 and TCP.
+ * 512 covers both with room to spare, and a firewall log line never needs
+ * the payload: copying less of each packet is cheaper under a flood.
+ */
+export const DEFAULT_SNAPLEN = 512;
+
 function input(src: CaptureSource): string[] {
-  const argv = src.readFile !== undefined ? ['-r', src.readFile] : ['-i', src.interface];
-  if (src.snaplen !== undefined) argv.push('-s', String(src.snaplen));
-  return argv;
+  // a capture file was cut when it was written: -s only if asked for
+  if (src.readFile !== undefined) return ['-r', src.readFile, ...(src.snaplen !== undefined ? ['-s', String(src.snaplen)] : [])];
+  return ['-i', src.interface, '-s', String(src.snaplen ?? DEFAULT_SNAPLEN)];
 }
 
 /**
