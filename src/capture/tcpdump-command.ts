@@ -50,9 +50,51 @@ function filter(src: CaptureSource): string[] {
   return src.expression.length > 0 ? ['--', ...src.expression] : [];
 }
 
-/** The reference's text relay: tcpdump prints, we stamp. `-l` line-buffers stdout. */
-export function textRelayArgv(src: CaptureSource): string[] {
-  return [...common(src), '-t', '-l', '-e', '-n', ...input(src), ...filter(src)];
+/**
+ * --immediate-mode (tcpdump 4.6 and later, with a libpcap that has
+ * pcap_set_immediate_mode: Debian, FreeBSD's base system): each packet is
+ * handed to tcpdump as it arrives. Without it libpcap waits for its buffer
+ * to fill or for the 1 s read timeout tcpdump sets (on Linux's TPACKET_V3
+ * the kernel's block timeout: an isolated packet on lo took 600 ms here).
+ *
+ * OpenBSD's tcpdump (usr.sbin/tcpdump, tcpdump.c 1.100, 2025) has no such
+ * flag, nor -U or -Z. Its privileged half opens /dev/bpf itself
+ * (privsep_pcap.c): a 32 KiB buffer, then BIOCLOCK; the unprivileged half
+ * sets a 1000 ms read timeout (BIOCSRTIMEOUT) and never sets BIOCIMMEDIATE
+ * or a wait timeout (BIOCSWTIMEOUT), so bpf(4) keeps its default of waiting
+ * for the buffer to fill: an isolated packet reaches tcpdump when the read
+ * times out, up to a second after pf logged it. Nothing on its command line
+ * changes that, so on OpenBSD nothing is passed.
+ *
+ * Not for -r: a file has no buffer timeout.
+ */
+function immediate(src: CaptureSource, platform: NodeJS.Platform, immediateMode: boolean): string[] {
+  return immediateMode && src.readFile === undefined && platform !== 'openbsd' ? [IMMEDIATE_MODE] : [];
+}
+
+export const IMMEDIATE_MODE = '--immediate-mode';
+
+/**
+ * The line of tcpdump's stderr in which it refuses --immediate-mode, or null:
+ * a tcpdump older than 4.6, or built without immediate mode, exits at once
+ * with "unrecognized option '--immediate-mode'" (glibc; the BSDs' getopt_long
+ * quotes it `--immediate-mode'), and one whose libpcap cannot set it says
+ * "Can't set immediate mode". The usage text of a tcpdump that has the flag
+ * lists "[ --immediate-mode ]": that alone is not a refusal.
+ */
+export function immediateModeRefusal(stderr: string): string | null {
+  for (const line of stderr.split('\n')) {
+    if (/immediate[- ]mode/i.test(line) && /unrecognized|unknown|illegal|invalid|not supported|unsupported|can'?t|cannot/i.test(line)) return line.trim();
+  }
+  return null;
+}
+
+/**
+ * The reference's text relay: tcpdump prints, we stamp. `-l` line-buffers stdout.
+ * `immediateMode` false: the tcpdump in use refused the flag.
+ */
+export function textRelayArgv(src: CaptureSource, platform: NodeJS.Platform = process.platform, immediateMode = true): string[] {
+  return [...common(src), ...immediate(src, platform, immediateMode), '-t', '-l', '-e', '-n', ...input(src), ...filter(src)];
 }
 
 /**
@@ -60,10 +102,10 @@ export function textRelayArgv(src: CaptureSource): string[] {
  * privileges, and copies packets unparsed into a pcap stream on stdout (-w -),
  * flushed per packet (-U). None of its protocol printers run.
  */
-export function captureArgv(src: CaptureSource, platform: NodeJS.Platform = process.platform): string[] {
+export function captureArgv(src: CaptureSource, platform: NodeJS.Platform = process.platform, immediateMode = true): string[] {
   // OpenBSD's tcpdump has no -U: it always writes -w output unbuffered.
   const flush = platform === 'openbsd' ? [] : ['-U'];
-  return [...common(src), ...flush, '-w', '-', ...input(src), ...filter(src)];
+  return [...common(src), ...flush, ...immediate(src, platform, immediateMode), '-w', '-', ...input(src), ...filter(src)];
 }
 
 /** How a command is shown in the log: shell-quoted where needed, for humans only. */

@@ -7,7 +7,8 @@
 import { acquirePidfile, releasePidfile } from './pidfile.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
-import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
+import { captureArgv, IMMEDIATE_MODE, textRelayArgv } from '../capture/tcpdump-command.js';
+import { ImmediateModeFallback } from './immediate-fallback.js';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { hostInterfaceNames } from '../capture/interface-names.js';
@@ -109,11 +110,13 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
   const stderrLines = new LineStamper();
   // a live capture must not outlive a killed daemon (a capture file ends by itself)
   const reaper = opts.readFile === undefined ? new Reaper(event) : null;
+  const immediate = new ImmediateModeFallback();
   const supervisor = new Supervisor({
     command: opts.tcpdump,
-    argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
+    argv: () => (opts.decoder === 'native' ? captureArgv : textRelayArgv)(opts, process.platform, immediate.enabled),
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
+      immediate.stdout();
       const out = stdoutLines.push(chunk, stampBytes());
       if (out === null) return;
       const more = log.write(out); // copies: the buffer can be reused at once
@@ -121,15 +124,24 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
       if (!more) supervisor.pause();
     },
     onStderr(chunk) {
+      immediate.stderrChunk(chunk);
       const out = stderrLines.push(chunk, stampBytes());
       if (out !== null) log.write(out);
     },
-    onRunEnd() {
+    onRunEnd(info) {
       reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
       for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
+      const refusal = immediate.runEnd(info.code);
+      if (refusal !== null) {
+        // once: the runs that follow go without the flag
+        const message = `${opts.tcpdump} refused ${IMMEDIATE_MODE} (${refusal}); running it without: an isolated packet now waits up to a second in the capture buffer`;
+        event(message);
+        hooks.warn(escapeText(message));
+      }
     },
     onRunStart() {
+      immediate.runStart();
       stdoutLines.reset();
     },
     onSpawn(pid) {

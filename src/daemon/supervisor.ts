@@ -20,7 +20,8 @@ export interface ExitInfo {
 
 export interface SupervisorOptions {
   command: string;
-  argv: string[];
+  /** a function: asked again at each start (the daemon drops a flag tcpdump refused) */
+  argv: string[] | (() => string[]);
   /** false: run once (reading a capture file) and report 'finished' */
   respawn: boolean;
   backoff?: Backoff;
@@ -29,7 +30,7 @@ export interface SupervisorOptions {
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
   /** called after a run's pipes are closed, before any restart */
-  onRunEnd(): void;
+  onRunEnd(info: ExitInfo): void;
   /** called before each run starts */
   onRunStart?(): void;
   /** the child of this run has been spawned as `pid` */
@@ -59,13 +60,14 @@ export class Supervisor {
 
   start(): void {
     const o = this.o;
-    o.event(`starting ${displayCommand(o.command, o.argv)}`);
+    const argv = typeof o.argv === 'function' ? o.argv() : o.argv;
+    o.event(`starting ${displayCommand(o.command, argv)}`);
     o.onRunStart?.();
     this.startedAt = Date.now();
     let spawnError: string | null = null;
     let child: ChildProcess;
     try {
-      child = spawn(o.command, o.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(o.command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       // spawn() reports ENOENT and EACCES through 'error', but throws for
       // others (ENOTDIR for --tcpdump /file/x, ELOOP, ENAMETOOLONG): the same
@@ -96,8 +98,8 @@ export class Supervisor {
     if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
     else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
     else o.event(`${name} exited with status ${code}`);
-    o.onRunEnd();
     const info: ExitInfo = { code, signal, spawnError };
+    o.onRunEnd(info);
     if (this.stopping || !o.respawn) {
       this.finishedResolve?.(info);
       return;

@@ -233,6 +233,13 @@ test('pfasciilogd check with the real tools', async (t) => {
     line(r, /^skip {5}fail2ban-regex: the last 0 lines of .*empty\.log hold no packet lines/);
   });
 
+  await t.test('a tcpdump without --immediate-mode (older than 4.6)', () => {
+    const old = path.join(tmp, 'tcpdump-4.5');
+    executable(old, '#!/bin/sh\n[ "$1" = "--version" ] || exit 2\necho "tcpdump version 4.5.1" >&2\necho "libpcap version 1.5.3" >&2\n');
+    const l = broken(['check', '--tcpdump', old, ...good.slice(1)], /^problem  tcpdump: .*tcpdump-4\.5, tcpdump version 4\.5\.1 \(libpcap 1\.5\.3\), has no --immediate-mode: /);
+    assert.match(l, /; install tcpdump 4\.6 or later /);
+  });
+
   await t.test('tcpdump and user missing', () => {
     broken(['check', '--tcpdump', path.join(tmp, 'no-tcpdump'), ...good.slice(1)], /^problem  tcpdump: .*no-tcpdump is not an executable file; /);
     broken(set('-u', 'pfa-no-such-user'), /^problem  user pfa-no-such-user: no such user .*; create it, or pass -u/);

@@ -36,14 +36,16 @@ test('the default snaplen leaves room for the largest pflog header, IPv6 with ex
 test('argv per platform, both decoders, defaults', () => {
   const want: Record<Platform, { native: string[]; text: string[] }> = {
     linux: {
-      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'pflog0', '-s', '512'],
-      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512'],
+      native: ['-Z', 'nobody', '-U', '--immediate-mode', '-w', '-', '-i', 'pflog0', '-s', '512'],
+      text: ['-Z', 'nobody', '--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512'],
     },
     freebsd: {
-      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'pflog0', '-s', '512'],
-      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512'],
+      native: ['-Z', 'nobody', '-U', '--immediate-mode', '-w', '-', '-i', 'pflog0', '-s', '512'],
+      text: ['-Z', 'nobody', '--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512'],
     },
-    // no -Z (tcpdump drops to _tcpdump itself), no -U (-w output is unbuffered)
+    // no -Z (tcpdump drops to _tcpdump itself), no -U (-w output is
+    // unbuffered), no --immediate-mode (no such flag: its BPF read times out
+    // after 1 s, and nothing on its command line changes that)
     openbsd: {
       native: ['-w', '-', '-i', 'pflog0', '-s', '512'],
       text: ['-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512'],
@@ -52,23 +54,51 @@ test('argv per platform, both decoders, defaults', () => {
   for (const p of PLATFORMS) {
     const o = opts([], p);
     assert.deepEqual(captureArgv(o, p), want[p].native, `${p}, native decoder`);
-    assert.deepEqual(textRelayArgv(o), want[p].text, `${p}, text relay`);
+    assert.deepEqual(textRelayArgv(o, p), want[p].text, `${p}, text relay`);
   }
 });
 
 test('argv per platform: -s given wins, NFLOG and expressions, -r', () => {
   for (const p of PLATFORMS) {
     const given = opts(['-s', '1500', 'inbound'], p);
-    for (const argv of [captureArgv(given, p), textRelayArgv(given)]) {
+    for (const argv of [captureArgv(given, p), textRelayArgv(given, p)]) {
       assert.deepEqual(argv.slice(-4), ['-s', '1500', '--', 'inbound'], p);
       assert.equal(argv.filter((a) => a === '-s').length, 1, p);
     }
     const nflog = opts(['-i', 'nflog:3'], p);
     assert.deepEqual(captureArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '512'], p);
-    assert.deepEqual(textRelayArgv(nflog).slice(-4), ['-i', 'nflog:3', '-s', '512'], p);
+    assert.deepEqual(textRelayArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '512'], p);
     // a capture file: no default -s (it would only cut what was saved)
     const file = opts(['-r', '/x.pcap'], p);
     assert.ok(!captureArgv(file, p).includes('-s'), p);
-    assert.ok(!textRelayArgv(file).includes('-s'), p);
+    assert.ok(!textRelayArgv(file, p).includes('-s'), p);
+  }
+});
+
+test('argv per platform without --immediate-mode (a tcpdump that refused it), and never for -r', () => {
+  const want: Record<Platform, { native: string[]; text: string[] }> = {
+    linux: {
+      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '512'],
+      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+    },
+    freebsd: {
+      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '512'],
+      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+    },
+    openbsd: {
+      native: ['-w', '-', '-i', 'nflog:1', '-s', '512'],
+      text: ['-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+    },
+  };
+  for (const p of PLATFORMS) {
+    const o = opts(['-i', 'nflog:1'], p);
+    assert.deepEqual(captureArgv(o, p, false), want[p].native, `${p}, native decoder`);
+    assert.deepEqual(textRelayArgv(o, p, false), want[p].text, `${p}, text relay`);
+    // with the flag: right after -U (native) or -Z (text)
+    assert.equal(captureArgv(o, p, true).includes('--immediate-mode'), p !== 'openbsd', p);
+    assert.equal(textRelayArgv(o, p, true).includes('--immediate-mode'), p !== 'openbsd', p);
+    const file = opts(['-r', '/x.pcap'], p);
+    assert.ok(!captureArgv(file, p, true).includes('--immediate-mode'), p);
+    assert.ok(!textRelayArgv(file, p, true).includes('--immediate-mode'), p);
   }
 });
