@@ -359,7 +359,8 @@ test('nftables example: policy drop, logs to the unit\'s NFLOG group, keeps fail
   assert.ok(code.some((l) => /type filter hook input priority (filter|0); policy drop;/.test(l)), 'input chain, policy drop');
   const log = code.filter((l) => /\blog\b/.test(l));
   assert.equal(log.length, 1, `one log rule: ${log.join(' | ')}`);
-  const m = /^log group (\d+) prefix "([A-Za-z0-9_-]+)" drop$/.exec(log[0]!);
+  // queue-threshold 1: each packet is sent at once (no kernel batching)
+  const m = /^log group (\d+) prefix "([A-Za-z0-9_-]+)" queue-threshold 1 drop$/.exec(log[0]!);
   assert.ok(m, `log rule: ${log[0]}`);
   assert.equal(m[1], unitGroup(), 'the group is the one the unit captures (-i nflog:N)');
   assert.equal(m[2], 'pf-block');
@@ -402,7 +403,7 @@ test('iptables example: policy DROP, NFLOG to the unit\'s group, then DROP', () 
   assert.ok(code.includes(':INPUT DROP [0:0]'), 'INPUT policy DROP');
   const nflog = code.filter((l) => /-j NFLOG\b/.test(l));
   assert.equal(nflog.length, 1);
-  const m = /^-A INPUT -j NFLOG --nflog-group (\d+) --nflog-prefix ([A-Za-z0-9_-]+)$/.exec(nflog[0]!);
+  const m = /^-A INPUT -j NFLOG --nflog-group (\d+) --nflog-prefix ([A-Za-z0-9_-]+) --nflog-threshold 1$/.exec(nflog[0]!);
   assert.ok(m, `NFLOG rule: ${nflog[0]}`);
   assert.equal(m[1], unitGroup(), 'the group is the one the unit captures (-i nflog:N)');
   assert.equal(m[2], 'pf-block');
