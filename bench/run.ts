@@ -1,11 +1,16 @@
-// `npm run bench [-- --only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]`:
+// `npm run bench [-- --only relay|decode|dedupe|stats|latency] [--lines N] [--repeat N] [--keep]
+// [--packets N] [--flood N]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: a
 // generated pflog capture through tcpdump -r and pfasciilogd read), then the
 // dedupe bench (bench/dedupe.ts: a flood capture through read with and
 // without --dedupe, and fail2ban-regex; at most 1,000,000 packets), then the
 // stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
-// `read` and over its capture). --lines is the number of lines relayed, of
+// `read` and over its capture). The latency bench (bench/latency.ts: an
+// isolated packet to its line, and NFLOG under a flood, in a network
+// namespace; needs root) runs only when asked for with --only latency:
+// --packets per configuration (default 50), --flood packets (default
+// 200,000; 0: none). --lines is the number of lines relayed, of
 // packets decoded and of lines summarised; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS;
 // --keep leaves the scratch directories in place.
@@ -21,20 +26,25 @@ import { runDecodeBench } from './decode.js';
 import { runDedupeBench } from './dedupe.js';
 import { runRelayBench } from './relay.js';
 import { runStatsBench } from './stats.js';
+import { runLatencyBench } from './latency.js';
 
 const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const BENCHES = ['relay', 'decode', 'dedupe', 'stats'] as const;
-type Bench = (typeof BENCHES)[number];
+/** run only when named with --only */
+const ON_REQUEST = ['latency'] as const;
+type Bench = (typeof BENCHES)[number] | (typeof ON_REQUEST)[number];
 
 interface Options {
   lines: number;
   repeat: number;
   keep: boolean;
   only: Bench | null;
+  packets: number;
+  flood: number;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats] [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|latency] [--lines N] [--repeat N] [--keep] [--packets N] [--flood N]]\n`);
   process.exit(2);
 }
 
@@ -48,18 +58,22 @@ function options(): Options {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' }, only: { type: 'string' } },
+      options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' }, only: { type: 'string' }, packets: { type: 'string' }, flood: { type: 'string' } },
     }));
   } catch (err) {
     usage((err as Error).message);
   }
   const only = values.only ?? null;
-  if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: ${BENCHES.join(', ')}, not '${only}'`);
+  const all: readonly string[] = [...BENCHES, ...ON_REQUEST];
+  if (only !== null && !all.includes(only)) usage(`--only: ${all.join(', ')}, not '${only}'`);
+  const flood = (values.flood ?? '').replace(/[_,]/g, '') === '0' ? 0 : positive('--flood', values.flood, '200000', 8);
   return {
     lines: positive('--lines', values.lines, '1000000', 9),
     repeat: positive('--repeat', values.repeat, '1', 2),
     keep: values.keep === true,
     only: only as Bench | null,
+    packets: positive('--packets', values.packets, '50', 4),
+    flood,
   };
 }
 
@@ -75,9 +89,9 @@ async function inScratch(name: Bench, keep: boolean, run: (dir: string) => Promi
 }
 
 async function main(): Promise<number> {
-  const { lines, repeat, keep, only } = options();
+  const { lines, repeat, keep, only, packets, flood } = options();
   if (!fs.existsSync(DAEMON)) usage(`${DAEMON} not found: run npm run build first`);
-  const benches = only === null ? BENCHES : [only];
+  const benches: readonly Bench[] = only === null ? BENCHES : [only];
   let ok = true;
   for (const [i, bench] of benches.entries()) {
     if (benches.length > 1) console.log(`${i > 0 ? '\n' : ''}=== ${bench} bench ===`);
@@ -88,7 +102,9 @@ async function main(): Promise<number> {
           ? await inScratch(bench, keep, (dir) => runDecodeBench({ packets: lines, repeat, keep, dir }))
           : bench === 'dedupe'
             ? await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }))
-            : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat, keep, dir }));
+            : bench === 'latency'
+              ? await inScratch(bench, keep, (dir) => runLatencyBench({ packets, flood, dir }))
+              : await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat, keep, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;
