@@ -27,19 +27,27 @@ function common(src: CaptureSource): string[] {
  *    to 72), then IPv6 (40) with extension headers (hop-by-hop, routing,
  *    destination options: 64 allows for the usual ones) and TCP with a full
  *    option block (60): 264 bytes;
- *  - NFLOG: libpcap counts the whole netlink message, whose TLVs come before
- *    the packet (hardware header, time stamp, interface indexes, uid/gid,
- *    mark, and a prefix of up to 64 bytes): about 200 bytes, then the same
- *    164 bytes of IPv6 and TCP.
- * 512 covers both with room to spare, and a firewall log line never needs
- * the payload: copying less of each packet is cheaper under a flood.
+ *  - NFLOG (Linux only): its TLVs come before the packet (hardware header,
+ *    time stamp, interface indexes, uid/gid, mark, a prefix of up to 64
+ *    bytes: about 200 bytes), then the same 164 bytes of IPv6 and TCP.
+ * 512 covers a BPF interface with room to spare, and a firewall log line
+ * never needs the payload: copying less of each packet is cheaper under a
+ * flood. But libpcap reads NFLOG with a receive buffer of 128 + snaplen
+ * bytes (pcap-netfilter-linux.c), and one netlink datagram carries a whole
+ * batch of logged packets: with 512, a batch was cut off after its first
+ * packets ("[nflog: bad TLV length]", the rest lost; seen in the e2e test
+ * with the kernel's default batching). So an NFLOG group gets the largest
+ * snaplen, libpcap's own default on Linux; the kernel copies no more than
+ * each packet anyway.
  */
 export const DEFAULT_SNAPLEN = 512;
+export const NFLOG_SNAPLEN = 262144;
 
 function input(src: CaptureSource): string[] {
   // a capture file was cut when it was written: -s only if asked for
   if (src.readFile !== undefined) return ['-r', src.readFile, ...(src.snaplen !== undefined ? ['-s', String(src.snaplen)] : [])];
-  return ['-i', src.interface, '-s', String(src.snaplen ?? DEFAULT_SNAPLEN)];
+  const dflt = /^nflog(:|$)/.test(src.interface) ? NFLOG_SNAPLEN : DEFAULT_SNAPLEN;
+  return ['-i', src.interface, '-s', String(src.snaplen ?? dflt)];
 }
 
 /**

@@ -18,7 +18,8 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   -u user          user tcpdump drops privileges to with -Z (default nobody,
                    none on OpenBSD; '' omits -Z, as OpenBSD's tcpdump drops
                    privileges itself)
-  -s snaplen       bytes captured per packet (default 512 for an interface)
+  -s snaplen       bytes captured per packet (default 512 for an interface,
+                   262144 for nflog:N)
   --tcpdump path   tcpdump binary (default: tcpdump on PATH)
   -r capture-file  read a capture file instead of the interface; exit at its end
   --decoder native decode packets here; tcpdump only captures (default)

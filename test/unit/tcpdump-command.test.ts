@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { daemonDefaults, parseDaemonArgs, type DaemonOptions } from '../../src/cli/options.js';
-import { captureArgv, DEFAULT_SNAPLEN, textRelayArgv } from '../../src/capture/tcpdump-command.js';
+import { captureArgv, DEFAULT_SNAPLEN, NFLOG_SNAPLEN, textRelayArgv } from '../../src/capture/tcpdump-command.js';
 
 const PLATFORMS = ['linux', 'freebsd', 'openbsd'] as const;
 type Platform = (typeof PLATFORMS)[number];
@@ -27,8 +27,8 @@ test('the default user: nobody, but none on OpenBSD (its tcpdump has no -Z)', ()
 test('the default snaplen leaves room for the largest pflog header, IPv6 with extension headers and TCP options', () => {
   // 100 (OpenBSD pflog) + 40 (IPv6) + 64 (extension headers) + 60 (TCP with options)
   assert.ok(DEFAULT_SNAPLEN >= 264);
-  // NFLOG: its TLVs (up to about 200 bytes with a 64-byte prefix) come first
-  assert.ok(DEFAULT_SNAPLEN >= 200 + 40 + 64 + 60);
+  // NFLOG: libpcap's receive buffer is 128 + snaplen, and a datagram holds a batch: the maximum
+  assert.equal(NFLOG_SNAPLEN, 262144);
   // and OpenBSD's own default (116; 160 for pflog) is not enough
   assert.ok(DEFAULT_SNAPLEN > 160);
 });
@@ -66,8 +66,8 @@ test('argv per platform: -s given wins, NFLOG and expressions, -r', () => {
       assert.equal(argv.filter((a) => a === '-s').length, 1, p);
     }
     const nflog = opts(['-i', 'nflog:3'], p);
-    assert.deepEqual(captureArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '512'], p);
-    assert.deepEqual(textRelayArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '512'], p);
+    assert.deepEqual(captureArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '262144'], p);
+    assert.deepEqual(textRelayArgv(nflog, p).slice(-4), ['-i', 'nflog:3', '-s', '262144'], p);
     // a capture file: no default -s (it would only cut what was saved)
     const file = opts(['-r', '/x.pcap'], p);
     assert.ok(!captureArgv(file, p).includes('-s'), p);
@@ -78,16 +78,16 @@ test('argv per platform: -s given wins, NFLOG and expressions, -r', () => {
 test('argv per platform without --immediate-mode (a tcpdump that refused it), and never for -r', () => {
   const want: Record<Platform, { native: string[]; text: string[] }> = {
     linux: {
-      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '512'],
-      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '262144'],
+      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '262144'],
     },
     freebsd: {
-      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '512'],
-      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+      native: ['-Z', 'nobody', '-U', '-w', '-', '-i', 'nflog:1', '-s', '262144'],
+      text: ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '262144'],
     },
     openbsd: {
-      native: ['-w', '-', '-i', 'nflog:1', '-s', '512'],
-      text: ['-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '512'],
+      native: ['-w', '-', '-i', 'nflog:1', '-s', '262144'],
+      text: ['-t', '-l', '-e', '-n', '-i', 'nflog:1', '-s', '262144'],
     },
   };
   for (const p of PLATFORMS) {
