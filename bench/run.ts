@@ -1,4 +1,5 @@
-// `npm run bench [-- --only relay|decode|dedupe|stats|flood] [--lines N] [--repeat N] [--keep]`:
+// `npm run bench [-- --only relay|decode|dedupe|stats|flood|latency] [--lines N] [--repeat N] [--keep]
+// [--packets N] [--flood N]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: two
 // generated pflog captures through tcpdump -S -r and pfasciilogd read), then the
@@ -7,7 +8,11 @@
 // stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
 // `read` and over its capture), then the flood bench (bench/flood.ts: CPU
 // seconds of tcpdump plus pfasciilogd per 1M packets, both decoders, beside
-// the seed design's tcpdump | Python relay). --lines is the number of lines relayed, of
+// the seed design's tcpdump | Python relay). The latency bench
+// (bench/latency.ts: an isolated packet to its line, and NFLOG under a flood,
+// in a network namespace; needs root) runs only when asked for with --only
+// latency: --packets per configuration (default 50), --flood packets (default
+// 200,000; 0: none). --lines is the number of lines relayed, of
 // packets decoded and of lines summarised; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS
 // (default: 3 for decode and flood, 1 for the others);
@@ -25,10 +30,13 @@ import { runDedupeBench } from './dedupe.js';
 import { runFloodBench } from './flood.js';
 import { runRelayBench } from './relay.js';
 import { runStatsBench } from './stats.js';
+import { runLatencyBench } from './latency.js';
 
 const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const BENCHES = ['relay', 'decode', 'dedupe', 'stats', 'flood'] as const;
-type Bench = (typeof BENCHES)[number];
+/** run only when named with --only */
+const ON_REQUEST = ['latency'] as const;
+type Bench = (typeof BENCHES)[number] | (typeof ON_REQUEST)[number];
 
 interface Options {
   lines: number;
@@ -36,10 +44,12 @@ interface Options {
   repeat: number | null;
   keep: boolean;
   only: Bench | null;
+  packets: number;
+  flood: number;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|flood] [--lines N] [--repeat N] [--keep]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|flood|latency] [--lines N] [--repeat N] [--keep] [--packets N] [--flood N]]\n`);
   process.exit(2);
 }
 
@@ -53,18 +63,22 @@ function options(): Options {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' }, only: { type: 'string' } },
+      options: { lines: { type: 'string' }, repeat: { type: 'string' }, keep: { type: 'boolean' }, only: { type: 'string' }, packets: { type: 'string' }, flood: { type: 'string' } },
     }));
   } catch (err) {
     usage((err as Error).message);
   }
   const only = values.only ?? null;
-  if (only !== null && !(BENCHES as readonly string[]).includes(only)) usage(`--only: ${BENCHES.join(', ')}, not '${only}'`);
+  const all: readonly string[] = [...BENCHES, ...ON_REQUEST];
+  if (only !== null && !all.includes(only)) usage(`--only: ${all.join(', ')}, not '${only}'`);
+  const flood = (values.flood ?? '').replace(/[_,]/g, '') === '0' ? 0 : positive('--flood', values.flood, '200000', 8);
   return {
     lines: positive('--lines', values.lines, '1000000', 9),
     repeat: values.repeat === undefined ? null : positive('--repeat', values.repeat, '1', 2),
     keep: values.keep === true,
     only: only as Bench | null,
+    packets: positive('--packets', values.packets, '50', 4),
+    flood,
   };
 }
 
@@ -80,9 +94,9 @@ async function inScratch(name: Bench, keep: boolean, run: (dir: string) => Promi
 }
 
 async function main(): Promise<number> {
-  const { lines, repeat, keep, only } = options();
+  const { lines, repeat, keep, only, packets, flood } = options();
   if (!fs.existsSync(DAEMON)) usage(`${DAEMON} not found: run npm run build first`);
-  const benches = only === null ? BENCHES : [only];
+  const benches: readonly Bench[] = only === null ? BENCHES : [only];
   let ok = true;
   for (const [i, bench] of benches.entries()) {
     if (benches.length > 1) console.log(`${i > 0 ? '\n' : ''}=== ${bench} bench ===`);
@@ -95,7 +109,9 @@ async function main(): Promise<number> {
             ? await inScratch(bench, keep, (dir) => runDedupeBench({ packets: Math.min(lines, 1_000_000), dir }))
             : bench === 'stats'
               ? await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat: repeat ?? 1, keep, dir }))
-              : await inScratch(bench, keep, (dir) => runFloodBench({ packets: lines, repeat: repeat ?? 3, keep, dir }));
+              : bench === 'latency'
+                ? await inScratch(bench, keep, (dir) => runLatencyBench({ packets, flood, dir }))
+                : await inScratch(bench, keep, (dir) => runFloodBench({ packets: lines, repeat: repeat ?? 3, keep, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;

@@ -25,6 +25,18 @@ export function describeTcpdumpVersion(v: TcpdumpVersion): string {
   return `tcpdump version ${v.tcpdump}${v.libpcap !== undefined ? ` (libpcap ${v.libpcap})` : ''}`;
 }
 
+/**
+ * Whether this tcpdump version has --immediate-mode (added in 4.6). A build
+ * against a libpcap without pcap_set_immediate_mode lacks it too; the daemon
+ * notices that when tcpdump refuses the flag, and runs it without.
+ */
+export function hasImmediateMode(v: TcpdumpVersion): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(v.tcpdump);
+  if (!m) return true; // a version we cannot read: let the daemon find out
+  const major = Number(m[1]);
+  return major > 4 || (major === 4 && Number(m[2]) >= 6);
+}
+
 export function installHint(platform: NodeJS.Platform): string {
   if (platform === 'linux') return 'install it (Debian: apt-get install tcpdump)';
   if (platform === 'freebsd' || platform === 'openbsd') return 'it is part of the base system: restore it (/usr/sbin/tcpdump)';
@@ -46,9 +58,18 @@ export async function checkTcpdump(tcpdump: string, platform: NodeJS.Platform = 
   const r = await runTool(path, ['--version'], 10_000);
   if (r.error !== null) return problem(subject, `${path} could not be run: ${r.error}`, 'check the file, or pass --tcpdump with the path of a working tcpdump');
   const v = parseTcpdumpVersion(`${r.stdout}\n${r.stderr}`);
+  if (v !== null && !hasImmediateMode(v)) {
+    return problem(
+      subject,
+      `${path}, ${describeTcpdumpVersion(v)}, has no --immediate-mode: the daemon runs it without, and an isolated blocked packet waits in the capture buffer (up to a second) before it is logged`,
+      `install tcpdump 4.6 or later (${installHint(platform)}), or pass --tcpdump with its path`,
+    );
+  }
   if (v !== null) return ok(subject, `${path}, ${describeTcpdumpVersion(v)}`);
   // OpenBSD's tcpdump has no --version: it answers with its usage
-  if (platform === 'openbsd' && /usage: tcpdump/i.test(r.stderr)) return ok(subject, `${path} (OpenBSD's tcpdump, which reports no version)`);
+  if (platform === 'openbsd' && /usage: tcpdump/i.test(r.stderr)) {
+    return ok(subject, `${path} (OpenBSD's tcpdump, which reports no version; it has no immediate mode: bpf holds an isolated packet up to its 1 s read timeout)`);
+  }
   const said = firstLine(r.stderr) || firstLine(r.stdout) || `exit status ${r.code}`;
   return problem(subject, `${path} --version named no tcpdump version (${said})`, 'pass --tcpdump with the path of tcpdump');
 }

@@ -31,7 +31,16 @@ export type ParsedCommand =
 
 export class UsageError extends Error {}
 
-export const DAEMON_DEFAULTS: DaemonOptions = {
+/**
+ * The defaults on `platform`. OpenBSD's tcpdump has no -Z (it drops to
+ * _tcpdump by itself, and refuses an unknown flag), so the user is '' there:
+ * `-Z nobody` would leave a capture that never starts.
+ */
+export function daemonDefaults(platform: NodeJS.Platform = process.platform): DaemonOptions {
+  return { ...BASE_DEFAULTS, user: platform === 'openbsd' ? '' : 'nobody', expression: [] };
+}
+
+const BASE_DEFAULTS: DaemonOptions = {
   interface: 'pflog0',
   logFile: '/var/log/pf.log',
   pidFile: '/var/run/pfasciilogd.pid',
@@ -46,6 +55,8 @@ export const DAEMON_DEFAULTS: DaemonOptions = {
   dedupe: 0,
   dedupeMax: 100000,
 };
+
+export const DAEMON_DEFAULTS: DaemonOptions = daemonDefaults();
 
 /** Short flags that take a value, and the long spellings that take one. */
 const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
@@ -139,8 +150,8 @@ function unexpectedOperand(arg: string, first: boolean): string {
   return `${what}: a filter expression goes after '--', e.g. -- 'inbound and action block'`;
 }
 
-export function parseDaemonArgs(argv: readonly string[]): ParsedCommand {
-  const o: DaemonOptions = { ...DAEMON_DEFAULTS, expression: [] };
+export function parseDaemonArgs(argv: readonly string[], platform: NodeJS.Platform = process.platform): ParsedCommand {
+  const o: DaemonOptions = daemonDefaults(platform);
   let dedupeMaxGiven = false;
   let i = 0;
   for (; i < argv.length; i++) {

@@ -17,9 +17,11 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   -i interface     capture interface (default pflog0)
   -f logfile       log file to append to (default /var/log/pf.log)
   -p pidfile       pid file (default /var/run/pfasciilogd.pid)
-  -u user          user tcpdump drops privileges to with -Z (default nobody;
-                   '' omits -Z, as OpenBSD's tcpdump drops privileges itself)
-  -s snaplen       bytes captured per packet (default: tcpdump's)
+  -u user          user tcpdump drops privileges to with -Z (default nobody,
+                   none on OpenBSD; '' omits -Z, as OpenBSD's tcpdump drops
+                   privileges itself)
+  -s snaplen       bytes captured per packet (default 512 for an interface,
+                   262144 for nflog:N)
   --tcpdump path   tcpdump binary (default: tcpdump on PATH)
   -r capture-file  read a capture file instead of the interface; exit at its end
   --decoder native decode packets here; tcpdump only captures (default)

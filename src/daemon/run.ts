@@ -9,7 +9,8 @@ import { isPfasciilogd, setDaemonTitle } from './process-identity.js';
 import { Supervisor, type ExitInfo } from './supervisor.js';
 import { Reaper } from './reaper.js';
 import { installLastResort, provokeTestFault } from './last-resort.js';
-import { captureArgv, textRelayArgv } from '../capture/tcpdump-command.js';
+import { captureArgv, IMMEDIATE_MODE, textRelayArgv } from '../capture/tcpdump-command.js';
+import { ImmediateModeFallback } from './immediate-fallback.js';
 import { once } from 'node:events';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
@@ -143,7 +144,7 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     const s = repeats?.takeSummary();
     if (s) event(summaryText(s));
   };
-  const capture = readsItself(opts) ? fileCapture(opts, log, event, repeats) : tcpdumpCapture(opts, log, event, repeats);
+  const capture = readsItself(opts) ? fileCapture(opts, log, event, repeats) : tcpdumpCapture(opts, log, event, hooks.warn, repeats);
   const removeLastResort = installLastResort({
     warn: hooks.warn,
     logNow: (message) => log.writeNowSync(eventLine(message)),
@@ -270,7 +271,7 @@ function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string)
   };
 }
 
-function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, repeats: RepeatFilter | null): Capture {
+function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, warn: (message: string) => void, repeats: RepeatFilter | null): Capture {
   const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
   const stderrLines = new LineStamper();
   // The rest of an over-long line from tcpdump is packet text: it is dropped,
@@ -287,12 +288,14 @@ function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: stri
   };
   // a live capture must not outlive a killed daemon (a capture file ends by itself)
   const reaper = opts.readFile === undefined ? new Reaper(event) : null;
+  const immediate = new ImmediateModeFallback();
   const supervisor = new Supervisor({
     command: opts.tcpdump,
-    argv: opts.decoder === 'native' ? captureArgv(opts) : textRelayArgv(opts),
+    argv: () => (opts.decoder === 'native' ? captureArgv : textRelayArgv)(opts, process.platform, immediate.enabled),
     respawn: opts.readFile === undefined,
     onStdout(chunk) {
       provokeTestFault();
+      immediate.stdout();
       const out = stdoutLines.push(chunk, stampBytes());
       let more = true;
       if (out !== null) {
@@ -303,18 +306,27 @@ function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: stri
       if (!more) supervisor.pause();
     },
     onStderr(chunk) {
+      immediate.stderrChunk(chunk);
       const out = stderrLines.push(chunk, stampBytes());
       if (out !== null) log.write(out);
       reportCuts(stderrLines, 'stderr');
     },
-    onRunEnd() {
+    onRunEnd(info) {
       reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
       for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
       reportCuts(stdoutLines, 'stdout');
       reportCuts(stderrLines, 'stderr');
+      const refusal = immediate.runEnd(info.code);
+      if (refusal === null) return;
+      // once: this run's failure is the flag's, and the runs that follow go without it
+      const message = `${opts.tcpdump} refused ${IMMEDIATE_MODE} (${refusal}); running it without: an isolated packet now waits up to a second in the capture buffer`;
+      event(message);
+      warn(escapeText(message));
+      return 'retry';
     },
     onRunStart() {
+      immediate.runStart();
       stdoutLines.reset();
     },
     onSpawn(pid) {

@@ -31,7 +31,8 @@ const DEFAULT_STARTED_LINE = /(^|: )listening on /;
 
 export interface SupervisorOptions {
   command: string;
-  argv: string[];
+  /** a function: asked again at each start (the daemon drops a flag tcpdump refused) */
+  argv: string[] | (() => string[]);
   /** false: run once (reading a capture file) and report 'finished' */
   respawn: boolean;
   backoff?: Backoff;
@@ -39,8 +40,8 @@ export interface SupervisorOptions {
   killAfterMs?: number;
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
-  /** called after a run's pipes are closed, before any restart */
-  onRunEnd(): void;
+  /** called after a run's pipes are closed, before any restart; 'retry': the cause is fixed, start again at once */
+  onRunEnd(info: ExitInfo): void | 'retry';
   /** called before each run starts */
   onRunStart?(): void;
   /** the child of this run has been spawned as `pid` */
@@ -83,7 +84,8 @@ export class Supervisor {
 
   start(): void {
     const o = this.o;
-    o.event(`starting ${displayCommand(o.command, o.argv)}`);
+    const argv = typeof o.argv === 'function' ? o.argv() : o.argv;
+    o.event(`starting ${displayCommand(o.command, argv)}`);
     o.onRunStart?.();
     this.startedAt = Date.now();
     this.runs++;
@@ -97,7 +99,7 @@ export class Supervisor {
     let spawnError: string | null = null;
     let child: ChildProcess;
     try {
-      child = spawn(o.command, o.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(o.command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       // spawn() reports ENOENT and EACCES through 'error', but throws for
       // others (ENOTDIR for --tcpdump /file/x, ELOOP, ENAMETOOLONG): the same
@@ -155,11 +157,19 @@ export class Supervisor {
     if (spawnError !== null) o.event(`cannot run ${name}: ${spawnError}`);
     else if (signal !== null) o.event(`${name} killed by signal ${signal}`);
     else o.event(`${name} exited with status ${code}`);
-    o.onRunEnd();
-    const failedAtStart = !this.started && !this.stopping && o.respawn;
+    const info: ExitInfo = { code, signal, spawnError, failedAtStart: false, lastError: this.lastError };
+    // The caller may have fixed what made this run fail (a flag tcpdump
+    // refused): start again at once, still within the start-up, as if this
+    // run had not been.
+    if (o.onRunEnd(info) === 'retry' && !this.stopping && !this.started) {
+      this.runs--;
+      o.event(`restarting ${name}`);
+      this.start();
+      return;
+    }
+    info.failedAtStart = !this.started && !this.stopping && o.respawn;
     this.markStarted();
-    const info: ExitInfo = { code, signal, spawnError, failedAtStart, lastError: this.lastError };
-    if (this.stopping || !o.respawn || failedAtStart) {
+    if (this.stopping || !o.respawn || info.failedAtStart) {
       this.finishedResolve?.(info);
       return;
     }

@@ -249,6 +249,13 @@ test('pfasciilogd check with the real tools', async (t) => {
     line(r, /^skip {5}fail2ban-regex: the last 0 lines of .*empty\.log hold no packet lines/);
   });
 
+  await t.test('a tcpdump without --immediate-mode (older than 4.6)', () => {
+    const old = path.join(tmp, 'tcpdump-4.5');
+    executable(old, '#!/bin/sh\n[ "$1" = "--version" ] || exit 2\necho "tcpdump version 4.5.1" >&2\necho "libpcap version 1.5.3" >&2\n');
+    const l = broken(['check', '--tcpdump', old, ...good.slice(1)], /^problem  tcpdump: .*tcpdump-4\.5, tcpdump version 4\.5\.1 \(libpcap 1\.5\.3\), has no --immediate-mode: /);
+    assert.match(l, /; install tcpdump 4\.6 or later /);
+  });
+
   await t.test('tcpdump and user missing', () => {
     broken(['check', '--tcpdump', path.join(tmp, 'no-tcpdump'), ...good.slice(1)], /^problem  tcpdump: .*no-tcpdump is not an executable file; /);
     broken(set('-u', 'pfa-no-such-user'), /^problem  user pfa-no-such-user: no such user .*; create it, or pass -u/);
@@ -284,7 +291,7 @@ test('pfasciilogd check with the real tools', async (t) => {
   await t.test('NFLOG group (real nft in a namespace): an empty ruleset logs to no group', (st) => {
     if (!privateNamespace(st)) return;
     const l = nftProblem(7, /^problem  nftables: no rule logs to an NFLOG group; /);
-    assert.match(l, /; end your input chain with log group 7 prefix "pf-block" drop \(see etc\/nftables\/pfasciilogd\.nft\); rules loaded with iptables-legacy are not listed by nft: check those with iptables-legacy -S$/);
+    assert.match(l, /; end your input chain with log group 7 prefix "pf-block" queue-threshold 1 drop \(see etc\/nftables\/pfasciilogd\.nft\); rules loaded with iptables-legacy are not listed by nft: check those with iptables-legacy -S$/);
   });
 
   await t.test('NFLOG group (real nft in a namespace): logged to, or not', (st) => {
@@ -297,19 +304,41 @@ test('pfasciilogd check with the real tools', async (t) => {
         type filter hook input priority filter; policy drop;
         iif lo accept
         tcp dport 22 accept
-        log group 7 prefix "pf-block" drop
+        log group 7 prefix "pf-block" queue-threshold 1 drop
     }
 }
 `,
     );
     // what the check reads: nft's own listing of the rule, not the file's text
-    assert.match(listed, /^\s*log prefix "pf-block" group 7 drop$/m, listed);
+    assert.match(listed, /^\s*log prefix "pf-block" group 7 queue-threshold 1 drop$/m, listed);
     const r = cli(set('-i', 'nflog:7'), plainEnv, NS);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     line(r, /^ok {7}interface nflog:7: NFLOG group 7/);
     line(r, /^ok {7}nftables: a rule logs to NFLOG group 7$/);
     const l = nftProblem(8, /^problem  nftables: no rule logs to NFLOG group 8; the ruleset logs to group 7; pass -i nflog:7/);
-    assert.match(l, /; pass -i nflog:7, or log to group 8 \(log group 8 prefix "pf-block" drop\)$/);
+    assert.match(l, /; pass -i nflog:7, or log to group 8 \(log group 8 prefix "pf-block" queue-threshold 1 drop\)$/);
+  });
+
+  await t.test('NFLOG group (real nft in a namespace): a rule that batches (no queue-threshold 1)', (st) => {
+    if (!privateNamespace(st)) return;
+    // the statement the example shipped before: no threshold, so the kernel batches
+    const listed = loadRuleset(
+      path.join(tmp, 'pfal-batch.nft'),
+      `table inet pfal_batch {
+    chain input {
+        type filter hook input priority filter; policy drop;
+        iif lo accept
+        log group 7 prefix "pf-block" drop
+    }
+}
+`,
+    );
+    assert.match(listed, /^\s*log prefix "pf-block" group 7 drop$/m, listed);
+    const l = nftProblem(7, /^problem  nftables: a rule logs to NFLOG group 7 with no queue-threshold \(the kernel then holds up to 100 packets, or 1 s\): an isolated blocked packet reaches the log up to a second late; /);
+    assert.match(l, /; add queue-threshold 1 to the log statement .*; with iptables, --nflog-threshold 1$/);
+    // a threshold above 1 batches too; queue-threshold 1 is fine (the case above)
+    loadRuleset(path.join(tmp, 'pfal-batch5.nft'), `delete table inet pfal_batch\ntable inet pfal_batch {\n    chain input {\n        type filter hook input priority filter; policy drop;\n        log group 7 prefix "pf-block" queue-threshold 5 drop\n    }\n}\n`);
+    nftProblem(7, /^problem  nftables: a rule logs to NFLOG group 7 with queue-threshold 5 /);
   });
 
   await t.test('bad flags: one line on stderr, exit 64, nothing checked', () => {

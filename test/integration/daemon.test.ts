@@ -130,10 +130,10 @@ test('tcpdump gets an argv, never a shell: flags mapped, the expression as separ
   const d = s.start([...TEXT_RELAY, '--tcpdump', fake, '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
   const lines = await s.waitForLine(/^argv /);
   const argv = JSON.parse(lines.find((l) => l.payload.startsWith('argv '))!.payload.slice(5)) as string[];
-  assert.deepEqual(argv, ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
+  assert.deepEqual(argv, ['-Z', 'nobody', '--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog7', '-s', '96', '--', 'inbound', 'and', 'action', 'block', `$(touch ${pwned})`, ';', 'touch', pwned]);
   assert.equal(fs.existsSync(pwned), false, 'no shell ran the expression');
   // The start is logged with its argv, quoted for humans.
-  assert.equal(events(lines)[0], `starting ${fake} -Z nobody -t -l -e -n -i pflog7 -s 96 -- inbound and action block '$(touch ${pwned})' ';' touch ${pwned}`);
+  assert.equal(events(lines)[0], `starting ${fake} -Z nobody --immediate-mode -t -l -e -n -i pflog7 -s 96 -- inbound and action block '$(touch ${pwned})' ';' touch ${pwned}`);
   // The log is created 0640; the pidfile holds the daemon's pid.
   assert.equal(mode(s.log), 0o640);
   assert.equal(s.readPidfile(), d.pid);
@@ -147,7 +147,7 @@ test("-u '' omits -Z", async (t) => {
   const d = s.start([...TEXT_RELAY, '--tcpdump', s.fake('argv'), '-u', '', '-ipflog1']);
   const lines = await s.waitForLine(/^argv /);
   const argv = JSON.parse(lines.find((l) => l.payload.startsWith('argv '))!.payload.slice(5)) as string[];
-  assert.deepEqual(argv, ['-t', '-l', '-e', '-n', '-i', 'pflog1']);
+  assert.deepEqual(argv, ['--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog1', '-s', '512']);
   await stopAndCheck(s, d, 'SIGINT');
 });
 

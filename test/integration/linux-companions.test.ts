@@ -10,6 +10,7 @@
 // iptables). nft and iptables-restore ask the kernel, which needs root; they
 // are skipped when not root, and fail in CI.
 
+import { HEAP_FLAGS } from '../../src/daemon/heap.js';
 import { after, test, type TestContext } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -160,7 +161,7 @@ test('systemd unit: ordering, start command, reload, pidfile, install', () => {
   assert.equal(value('Service', 'Type'), 'simple', 'the daemon stays in the foreground');
   assert.equal(value('Service', 'EnvironmentFile'), '-/etc/default/pfasciilogd', 'optional flags file');
   const argv = execStartArgv();
-  assert.deepEqual(argv.slice(0, 3), ['/usr/bin/env', 'node', PROGRAM]);
+  assert.deepEqual(argv.slice(0, 3 + HEAP_FLAGS.length), ['/usr/bin/env', 'node', ...HEAP_FLAGS, PROGRAM]);
   assert.equal(flagValue(argv, '-i'), 'nflog:1', `captures NFLOG group 1: ${argv.join(' ')}`);
   assert.equal(flagValue(argv, '-f'), LOGFILE);
   assert.equal(flagValue(argv, '-p'), PIDFILE);
@@ -359,7 +360,8 @@ test('nftables example: policy drop, logs to the unit\'s NFLOG group, keeps fail
   assert.ok(code.some((l) => /type filter hook input priority (filter|0); policy drop;/.test(l)), 'input chain, policy drop');
   const log = code.filter((l) => /\blog\b/.test(l));
   assert.equal(log.length, 1, `one log rule: ${log.join(' | ')}`);
-  const m = /^log group (\d+) prefix "([A-Za-z0-9_-]+)" drop$/.exec(log[0]!);
+  // queue-threshold 1: each packet is sent at once (no kernel batching)
+  const m = /^log group (\d+) prefix "([A-Za-z0-9_-]+)" queue-threshold 1 drop$/.exec(log[0]!);
   assert.ok(m, `log rule: ${log[0]}`);
   assert.equal(m[1], unitGroup(), 'the group is the one the unit captures (-i nflog:N)');
   assert.equal(m[2], 'pf-block');
@@ -402,7 +404,7 @@ test('iptables example: policy DROP, NFLOG to the unit\'s group, then DROP', () 
   assert.ok(code.includes(':INPUT DROP [0:0]'), 'INPUT policy DROP');
   const nflog = code.filter((l) => /-j NFLOG\b/.test(l));
   assert.equal(nflog.length, 1);
-  const m = /^-A INPUT -j NFLOG --nflog-group (\d+) --nflog-prefix ([A-Za-z0-9_-]+)$/.exec(nflog[0]!);
+  const m = /^-A INPUT -j NFLOG --nflog-group (\d+) --nflog-prefix ([A-Za-z0-9_-]+) --nflog-threshold 1$/.exec(nflog[0]!);
   assert.ok(m, `NFLOG rule: ${nflog[0]}`);
   assert.equal(m[1], unitGroup(), 'the group is the one the unit captures (-i nflog:N)');
   assert.equal(m[2], 'pf-block');
@@ -429,7 +431,7 @@ test('the daemon accepts the unit\'s flags and runs tcpdump on the NFLOG group',
   // tcpdump that prints its argv (relayed as text).
   const s = new Sandbox('unit-argv');
   t.after(() => s.cleanup());
-  const argv = execStartArgv().slice(3);
+  const argv = execStartArgv().slice(3 + HEAP_FLAGS.length);
   const moved = argv.map((a) => (a === LOGFILE ? s.log : a === PIDFILE ? s.pidfile : a));
   const d = s.start([...moved, ...TEXT_RELAY, '--tcpdump', s.fake('argv')], { files: false });
   const lines = await s.waitForLine(/^argv /, 10_000);

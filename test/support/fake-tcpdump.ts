@@ -18,6 +18,9 @@
 //   flood      print "seq <n> <padding>" lines as fast as the pipe takes them; on SIGTERM write
 //              the number of lines written whole to FAKE_REPORT and exit 0
 //   pcap       copy the file FAKE_PCAP to stdout, then wait
+//   noimmediate  a tcpdump without --immediate-mode: given it, print glibc's
+//              "unrecognized option" and a usage text on stderr and exit 1,
+//              before any output; without it, behave as argv
 
 import { appendFileSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 
@@ -53,6 +56,16 @@ switch (mode) {
     break;
 
   case 'argv':
+    out(`argv ${JSON.stringify(process.argv.slice(2))}\n`);
+    idle();
+    break;
+
+  case 'noimmediate':
+    if (process.argv.includes('--immediate-mode')) {
+      err("tcpdump: unrecognized option '--immediate-mode'\n");
+      err('tcpdump version 4.5.1\nlibpcap version 1.5.3\nUsage: tcpdump [-aAbdDefhHIJKlLnNOpqRStuUvxX#] [ -B size ] [ -c count ]\n\t\t[ -w file ] [ -W filecount ] [ -y datalinktype ] [ -z command ]\n\t\t[ -Z user ] [ expression ]\n');
+      process.exit(1);
+    }
     out(`argv ${JSON.stringify(process.argv.slice(2))}\n`);
     idle();
     break;

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nftLogGroups, nftVerdict } from '../../src/check/nftables.js';
+import { nftBatching, nftLogGroups, nftLogStatements, nftVerdict } from '../../src/check/nftables.js';
 
 // etc/nftables/pfasciilogd.nft as nft lists it (prefix before group), beside
 // an iptables-nft NFLOG rule and fail2ban's own table
@@ -55,6 +55,29 @@ test('verdicts: the group is logged to, another one, none', () => {
   assert.match(other.fix!, /pass -i nflog:5, or log to group 1/);
   const none = nftVerdict([], [1]);
   assert.equal(none.status, 'problem');
-  assert.match(none.fix!, /log group 1 prefix "pf-block" drop/);
+  assert.match(none.fix!, /log group 1 prefix "pf-block" queue-threshold 1 drop/);
   assert.match(none.fix!, /iptables-legacy/);
+});
+
+test('queue-threshold: read from each statement, absent is undefined', () => {
+  assert.deepEqual(nftLogStatements('\t\tlog prefix "pf-block" group 1 queue-threshold 1 drop\n\t\tcounter packets 0 bytes 0 log group 2\n\t\tlog prefix "y" group 3 snaplen 100 queue-threshold 5\n\t\tlog prefix "z"\n'), [
+    { group: 1, threshold: 1 },
+    { group: 2, threshold: undefined },
+    { group: 3, threshold: 5 },
+  ]);
+  // a threshold in a prefix is text
+  assert.deepEqual(nftLogStatements('\t\tlog prefix "queue-threshold 1" group 4\n'), [{ group: 4, threshold: undefined }]);
+});
+
+test('batching: a log statement of our group without queue-threshold 1 is a problem; other groups do not count', () => {
+  assert.equal(nftBatching([{ group: 1, threshold: 1 }], [1]), null);
+  assert.equal(nftBatching([{ group: 1, threshold: 1 }, { group: 2, threshold: undefined }], [1]), null);
+  const absent = nftBatching([{ group: 1, threshold: undefined }], [1])!;
+  assert.equal(absent.status, 'problem');
+  assert.match(absent.detail, /a rule logs to NFLOG group 1 with no queue-threshold \(the kernel then holds up to 100 packets, or 1 s\)/);
+  assert.match(absent.fix!, /queue-threshold 1/);
+  assert.match(absent.fix!, /--nflog-threshold 1/);
+  assert.match(nftBatching([{ group: 1, threshold: 1 }, { group: 1, threshold: 0 }], [1])!.detail, /no queue-threshold/);
+  const five = nftBatching([{ group: 1, threshold: 5 }, { group: 1, threshold: 5 }], [1])!;
+  assert.match(five.detail, /^2 rules log to NFLOG group 1 with queue-threshold 5 /);
 });

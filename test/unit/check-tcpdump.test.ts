@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeTcpdumpVersion, parseTcpdumpVersion } from '../../src/check/tcpdump.js';
+import { describeTcpdumpVersion, hasImmediateMode, parseTcpdumpVersion } from '../../src/check/tcpdump.js';
 
 test("Debian 12's tcpdump --version", () => {
   const text = 'tcpdump version 4.99.3\nlibpcap version 1.10.3 (with TPACKET_V3)\nOpenSSL 3.0.19 27 Jan 2026\n';
@@ -24,4 +24,14 @@ test('no libpcap line; no version at all', () => {
   // OpenBSD's tcpdump answers --version with its usage
   assert.equal(parseTcpdumpVersion('tcpdump: unknown option -- -\nusage: tcpdump [-AadefILlNnOopqStvXx] [-B fildrop] [-c count]\n'), null);
   assert.equal(parseTcpdumpVersion(''), null);
+});
+
+test('--immediate-mode: tcpdump 4.6 and later', () => {
+  const has = (tcpdump: string) => hasImmediateMode({ tcpdump, libpcap: undefined });
+  assert.equal(has('4.99.3'), true);
+  assert.equal(has('4.6.0'), true);
+  assert.equal(has('5.0.0-PRE-GIT'), true);
+  assert.equal(has('4.5.1'), false);
+  assert.equal(has('3.9.8'), false);
+  assert.equal(has('weird'), true, 'unknown: left to the daemon, which notices a refusal');
 });

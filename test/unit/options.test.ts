@@ -150,13 +150,13 @@ test('nearestSubcommand: small edit distances only', () => {
 });
 
 test('tcpdump argv: flags map to tcpdump flags, expression words last, after --', () => {
-  assert.deepEqual(textRelayArgv(opts([])), ['-Z', 'nobody', '-t', '-l', '-e', '-n', '-i', 'pflog0']);
-  assert.deepEqual(textRelayArgv(opts(['-u', '', '-s', '128', '-ipflog1', '--', 'inbound', 'and', 'action', 'block'])), [
-    '-t', '-l', '-e', '-n', '-i', 'pflog1', '-s', '128', '--', 'inbound', 'and', 'action', 'block',
+  assert.deepEqual(textRelayArgv(opts([]), 'linux'), ['-Z', 'nobody', '--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog0', '-s', '512']);
+  assert.deepEqual(textRelayArgv(opts(['-u', '', '-s', '128', '-ipflog1', '--', 'inbound', 'and', 'action', 'block']), 'linux'), [
+    '--immediate-mode', '-t', '-l', '-e', '-n', '-i', 'pflog1', '-s', '128', '--', 'inbound', 'and', 'action', 'block',
   ]);
   // "--" keeps an expression word that looks like a flag from being one to tcpdump
   assert.deepEqual(textRelayArgv(opts(['--', 'host', 'x', '-w', '/f'])).slice(-5), ['--', 'host', 'x', '-w', '/f']);
-  // -r replaces -i
+  // -r replaces -i, and a file gets no default snaplen (it was cut when written)
   assert.deepEqual(textRelayArgv(opts(['-u', 'x', '-r', '/f.pcap', '-i', 'em0'])), ['-Z', 'x', '-t', '-l', '-e', '-n', '-r', '/f.pcap']);
   // -s 0 is a value, not "unset"
   assert.deepEqual(textRelayArgv(opts(['-s', '0'])).slice(-2), ['-s', '0']);
