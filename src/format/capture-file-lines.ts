@@ -1,7 +1,8 @@
 // One capture file (or stdin) to stamped lines: the file reader feeding
 // PacketLines, a new decoder per file (a file replaced under --follow is a new
 // stream). Shared by `read` (lines to stdout) and the daemon reading -r itself
-// (lines to the log). The stamp is each packet's capture time.
+// (lines to its outputs, one or more formats). The stamp is each packet's
+// capture time.
 
 import { readCaptureFile } from '../capture/file-reader.js';
 import type { RepeatFilter } from '../dedupe/repeat-filter.js';
@@ -11,7 +12,8 @@ import type { InterfaceNames } from './nflog-text.js';
 import { PacketLines } from './packet-lines.js';
 
 export interface CaptureFileLinesOptions {
-  format: OutputFormat;
+  /** several: each packet is decoded once and written once per format */
+  format: OutputFormat | readonly OutputFormat[];
   follow: boolean;
   /** names for NFLOG interface indexes; none: "ifN" */
   names?: InterfaceNames;
@@ -20,8 +22,8 @@ export interface CaptureFileLinesOptions {
   signal?: AbortSignal;
   /** a problem with the file, one line, prefixed with its name */
   warn(message: string): void;
-  /** whole lines; call `recycle` once they are written; resolve when more can be taken */
-  write(lines: Buffer, recycle: () => void): Promise<void>;
+  /** whole lines of format number `index`; call `recycle` once they are written; resolve when more can be taken */
+  write(lines: Buffer, recycle: () => void, index: number): Promise<void>;
 }
 
 const STOPPED = Symbol('stopped');
@@ -30,24 +32,26 @@ const STOPPED = Symbol('stopped');
 export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOptions): Promise<number> {
   let status = EX_OK;
   let lines: PacketLines | null = null;
-  const write = async (buf: Buffer | null) => {
-    if (buf === null) return;
+  const write = async (bufs: readonly (Buffer | null)[]) => {
     const from = lines;
-    await o.write(buf, () => from?.recycle(buf));
+    for (let i = 0; i < bufs.length; i++) {
+      const buf = bufs[i]!;
+      if (buf !== null) await o.write(buf, () => from?.recycle(buf, i), i);
+    }
   };
   try {
     await readCaptureFile(file, {
       follow: o.follow,
       signal: o.signal,
       onFile: () => {
-        if (lines !== null) void write(lines.end());
+        if (lines !== null) void write([...lines.endEach()]);
         lines = new PacketLines(o.format, (m) => o.warn(`${file}: ${m}`), o.names, o.repeats);
       },
       onChunk: async (chunk) => {
         if (o.signal?.aborted) throw STOPPED;
         const l = lines!;
         if (l.fatal !== null) return;
-        await write(l.push(chunk));
+        await write(l.pushEach(chunk));
         if (l.fatal !== null) {
           o.warn(`${file}: ${l.fatal}`);
           status = EX_DATAERR;
@@ -62,7 +66,7 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
   }
   const l = lines as PacketLines | null;
   if (l !== null) {
-    await write(l.end());
+    await write(l.endEach());
     if (l.fatal !== null && status === EX_OK) {
       o.warn(`${file}: ${l.fatal}`);
       status = EX_DATAERR;
