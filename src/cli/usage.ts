@@ -9,6 +9,7 @@ export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile
        pfasciilogd read [-F] [--format text|json|filterlog]
                         [--dedupe seconds [--dedupe-max entries]] file ...
        pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
+                         [-o format:path ...]
                          [--tcpdump path] [--filter path] [--lines n]
        pfasciilogd stats [--json] [--ascii] [--top n] [--since time]
                          [--until time] [file ...]
