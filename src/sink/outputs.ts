@@ -5,7 +5,8 @@
 //
 // Backpressure: the slowest output throttles the capture. write() returns
 // false once ANY output is above its high-water mark, and 'drain' is emitted
-// when every output that said so has written its queue. Nothing is dropped
+// when every output that said so has passed its queue to a write (LogFile's
+// 'drain': each holds at most its queue and one write). Nothing is dropped
 // in pfasciilogd, so the outputs that keep up get every line, whole and in
 // order, only later; with a live capture the kernel drops (and tcpdump
 // counts) what the paused pipe cannot hold.
