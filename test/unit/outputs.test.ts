@@ -146,3 +146,23 @@ test('an output that cannot be opened: the error names its path; those opened be
   const leaked = fs.readdirSync('/proc/self/fd').filter((fd) => !before.has(fd));
   assert.deepEqual(leaked, [], 'no descriptor left open');
 });
+
+test('one file reached by two paths (a symlinked directory) is refused: the lines would interleave', async (t) => {
+  const dir = tempDir(t);
+  fs.mkdirSync(path.join(dir, 'real'));
+  fs.symlinkSync(path.join(dir, 'real'), path.join(dir, 'alias'));
+  assert.throws(
+    () =>
+      new Outputs(
+        [
+          { format: 'text', path: path.join(dir, 'real/pf.log') },
+          { format: 'json', path: path.join(dir, 'alias/pf.log') },
+        ],
+        {},
+      ),
+    new RegExp(`^Error: ${dir}/alias/pf\\.log: the same file as ${dir}/real/pf\\.log; give each output its own file$`),
+  );
+  // /dev/null may be named twice
+  const devnull = new Outputs([{ format: 'text', path: '/dev/null' }, { format: 'json', path: '/dev/./null' }], {});
+  await devnull.close();
+});
