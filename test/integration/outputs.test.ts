@@ -4,7 +4,7 @@
 // rendering per format, --dedupe applied to all), through both ways the
 // daemon gets packets (reading -r itself, and tcpdump's pcap stream); a
 // rename of every output and HUP or USR1 reopens them all, no line lost,
-// doubled or split.
+// doubled or split; one output's directory removed leaves the other whole.
 
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -152,4 +152,28 @@ test('two outputs rotated by rename + HUP, then + USR1: every line once, in orde
     for (const file of files.slice(1)) assert.match(readText(file), /^\S+ pfasciilogd: log reopened\n/, `${file} starts with the reopen notice`);
     assert.equal(fs.statSync(live).mode & 0o777, 0o640);
   }
+});
+
+test("one output's directory removed: that output warns, drops and counts, and comes back; the other gets every line", async (t) => {
+  const s = sandbox(t, 'outputs-removed');
+  const a = s.path('a.log');
+  const gone = s.path('gone');
+  fs.mkdirSync(gone);
+  const b = `${gone}/b.log`;
+  const count = 80;
+  const d = s.start([...TEXT_RELAY, '-u', '', '-f', a, '-p', s.pidfile, '-o', `text:${b}`, '--tcpdump', s.fake('tick', { FAKE_COUNT: count, FAKE_INTERVAL_MS: 15 })], { files: false });
+  const has = (file: string, n: number) => readText(file).includes(` tick ${n} `);
+  await waitFor('tick 10 in both', () => has(a, 10) && has(b, 10), 10_000);
+  fs.rmSync(gone, { recursive: true, force: true });
+  await waitFor('the removal reported on stderr', () => d.stderr.includes(`${b} was removed`), 10_000);
+  fs.mkdirSync(gone);
+  await waitFor(`tick ${count} in both`, () => has(a, count) && fs.existsSync(b) && has(b, count), 10_000);
+  d.signal('SIGTERM');
+  assert.equal((await d.waitExit(5000)).code, 0, d.stderr);
+  const ticks = (file: string) => parseLog(readText(file), file).flatMap((l) => /^tick (\d+) \d+$/.exec(l.payload)?.[1] ?? []).map(Number);
+  assert.deepEqual(ticks(a), Array.from({ length: count }, (_, i) => i + 1), 'the other output: every tick once, in order');
+  const back = ticks(b);
+  assert.ok(back.length > 0 && back[back.length - 1] === count, `the removed output is written again: ${back.join(',')}`);
+  assert.match(readText(b), /pfasciilogd: \d+ lines dropped: log file removed\n/, 'and says how many lines it lost');
+  assert.equal(fs.statSync(b).mode & 0o777, 0o640);
 });
