@@ -96,9 +96,10 @@ export function directoryProblem(subject: string, file: string, flag: string): C
   return unsafeDirectory(subject, dir, flag);
 }
 
-export function checkLogFile(path: string): CheckResult {
+/** The log file (-f) or an output (-o; `flag` then names it, as "-o json:PATH"). */
+export function checkLogFile(path: string, flag = '-f'): CheckResult {
   const subject = `log file ${path}`;
-  const dirBad = directoryProblem(subject, path, '-f');
+  const dirBad = directoryProblem(subject, path, flag);
   if (dirBad) return dirBad;
   let st: fs.Stats;
   try {
@@ -106,7 +107,7 @@ export function checkLogFile(path: string): CheckResult {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return ok(subject, `does not exist yet; the daemon creates it (mode 0640) in ${dirname(resolve(path))}, which is writable`);
-    return problem(subject, `cannot be examined (${code ?? String(err)})`, 'pass -f with another path');
+    return problem(subject, `cannot be examined (${code ?? String(err)})`, `pass ${flag} with another path`);
   }
   if (st.isSymbolicLink()) {
     let target = '';
@@ -115,13 +116,13 @@ export function checkLogFile(path: string): CheckResult {
     } catch {
       // gone meanwhile: still say what it was
     }
-    return problem(subject, `a symbolic link${target}, which the daemon refuses to write through`, `replace it with a regular file (rm ${path}; the daemon creates it), or pass -f with the real path`);
+    return problem(subject, `a symbolic link${target}, which the daemon refuses to write through`, `replace it with a regular file (rm ${path}; the daemon creates it), or pass ${flag} with the real path`);
   }
   if (!st.isFile()) {
-    return problem(subject, `${kindOf(st)}, not a regular file that fail2ban can read`, `remove it, or pass -f with the path of a regular file (the jail's logpath)`);
+    return problem(subject, `${kindOf(st)}, not a regular file that fail2ban can read`, `remove it, or pass ${flag} with the path of a regular file${flag === '-f' ? " (the jail's logpath)" : ''}`);
   }
   if (st.nlink > 1) {
-    return problem(subject, `has ${st.nlink} links (a hard link to another file), which the daemon refuses to write through`, `rm ${path} (the daemon creates it), or pass -f with another path`);
+    return problem(subject, `has ${st.nlink} links (a hard link to another file), which the daemon refuses to write through`, `rm ${path} (the daemon creates it), or pass ${flag} with another path`);
   }
   if (st.uid !== euid()) {
     return problem(subject, `owned by uid ${st.uid}, not by uid ${euid()}, the daemon's (run as root): the daemon refuses to write to it`, `rm ${path} (the daemon creates it), or chown root ${path}`);
@@ -133,7 +134,7 @@ export function checkLogFile(path: string): CheckResult {
     fs.accessSync(path, fs.constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return problem(subject, code === 'EROFS' ? 'on a read-only file system' : `not writable by ${uid()}`, 'run the daemon (and this check) as root, or pass -f with a writable path');
+    return problem(subject, code === 'EROFS' ? 'on a read-only file system' : `not writable by ${uid()}`, `run the daemon (and this check) as root, or pass ${flag} with a writable path`);
   }
   return ok(subject, `regular file, ${st.size} bytes, writable`);
 }

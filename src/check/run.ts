@@ -33,6 +33,7 @@ export function planChecks(o: CheckOptions, platform: NodeJS.Platform = process.
     { subject: `user ${d.user}`, run: () => checkUser(d.user, platform) },
     { subject: `interface ${d.interface}`, run: () => checkInterface(d.interface, d.readFile, platform) },
     { subject: `log file ${d.logFile}`, run: () => checkLogFile(d.logFile) },
+    ...d.outputs.map((out) => ({ subject: `log file ${out.path}`, run: () => checkLogFile(out.path, `-o ${out.format}:PATH`) })),
     { subject: `pidfile ${d.pidFile}`, run: () => checkPidFile(d.pidFile) },
     { subject: 'fail2ban filter', run: () => checkFilterInstalled(o.filter, filter, platform) },
     { subject: 'fail2ban-regex', run: () => checkFilterMatch(filter, d.logFile, o.lines, platform) },

@@ -15,11 +15,12 @@ export const DEFAULT_CHECK_LINES = 1000;
 const MAX_CHECK_LINES = 1_000_000;
 
 export const CHECK_USAGE = `usage: pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
+                         [-o format:path ...]
                          [--tcpdump path] [--filter path] [--lines n]
 
 Check an install: tcpdump, the user it drops to, the capture interface, the
 log file and pidfile locations, the fail2ban filter and whether it matches
-the log's last lines (fail2ban-regex), and on pf hosts that anchor "f2b/*"
+the log's last lines (fail2ban-regex), each -o output's path, and on pf hosts that anchor "f2b/*"
 comes before the first block log rule. Takes the daemon's flags, with the
 daemon's defaults. One line per check: ok, problem (with the fix) or skip.
 Exits 0 when nothing is a problem, 1 otherwise.

@@ -1,7 +1,17 @@
 // Command-line parsing for the daemon. Pure: argv in, options or a UsageError
 // out, so a bad flag is reported before anything is created or started.
 
+import { resolve } from 'node:path';
 import { escapeText } from '../format/escape.js';
+import type { OutputFormat } from '../format/line.js';
+
+/** One log file and the format of its packet lines. */
+export interface OutputSpec {
+  format: OutputFormat;
+  path: string;
+}
+
+const FORMATS = ['text', 'json', 'filterlog'] as const;
 
 export interface DaemonOptions {
   interface: string;
@@ -15,7 +25,9 @@ export interface DaemonOptions {
   expression: string[];
   /** native: tcpdump only captures (-w -), we decode; tcpdump: tcpdump prints, we stamp */
   decoder: 'native' | 'tcpdump';
-  format: 'text' | 'json' | 'filterlog';
+  format: OutputFormat;
+  /** -o FORMAT:PATH: the outputs after the first (-f in --format), in the order given */
+  outputs: OutputSpec[];
   /** seconds between asking tcpdump for its packet counters; 0: only at exit */
   statsInterval: number;
   /** --dedupe: seconds within which repeats of a (source, protocol, port) are not logged; 0: off */
@@ -37,7 +49,7 @@ export class UsageError extends Error {}
  * `-Z nobody` would leave a capture that never starts.
  */
 export function daemonDefaults(platform: NodeJS.Platform = process.platform): DaemonOptions {
-  return { ...BASE_DEFAULTS, user: platform === 'openbsd' ? '' : 'nobody', expression: [] };
+  return { ...BASE_DEFAULTS, user: platform === 'openbsd' ? '' : 'nobody', expression: [], outputs: [] };
 }
 
 const BASE_DEFAULTS: DaemonOptions = {
@@ -51,6 +63,7 @@ const BASE_DEFAULTS: DaemonOptions = {
   expression: [],
   decoder: 'native',
   format: 'text',
+  outputs: [],
   statsInterval: 3600,
   dedupe: 0,
   dedupeMax: 100000,
@@ -66,6 +79,7 @@ const VALUE_FLAGS: Record<string, keyof DaemonOptions> = {
   '-u': 'user',
   '-s': 'snaplen',
   '-r': 'readFile',
+  '-o': 'outputs',
   '--tcpdump': 'tcpdump',
   '--decoder': 'decoder',
   '--format': 'format',
@@ -109,6 +123,37 @@ export function parseDedupeMax(flag: string, v: string): number {
 /** The checks --dedupe and --dedupe-max share between the daemon and `read`. */
 export function checkDedupe(o: { dedupe: number; dedupeMaxGiven: boolean }): void {
   if (o.dedupeMaxGiven && o.dedupe === 0) throw new UsageError('--dedupe-max has no effect without --dedupe SECONDS');
+}
+
+/** -o FORMAT:PATH, split at the first ':' so that the path may hold one. */
+export function parseOutput(flag: string, v: string): OutputSpec {
+  const colon = v.indexOf(':');
+  if (colon < 0) throw new UsageError(`${flag}: expected format:path (e.g. filterlog:/var/log/filter.log), not '${escapeText(v)}'`);
+  const format = v.slice(0, colon);
+  const path = v.slice(colon + 1);
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`${flag} ${escapeText(v)}: format must be text, json or filterlog, not '${escapeText(format)}'`);
+  if (path === '') throw new UsageError(`${flag} ${escapeText(v)}: the path is empty`);
+  return { format: format as OutputFormat, path };
+}
+
+/** Every output of the daemon: the first (-f, --format), then each -o. */
+export function daemonOutputs(o: Pick<DaemonOptions, 'logFile' | 'format' | 'outputs'>): OutputSpec[] {
+  return [{ format: o.format, path: o.logFile }, ...o.outputs];
+}
+
+/** Two outputs on one file would interleave their lines: the same path (once resolved) twice is a usage error. */
+function checkOutputs(o: DaemonOptions): void {
+  const seen = new Map<string, string>();
+  for (const [i, out] of daemonOutputs(o).entries()) {
+    const flag = i === 0 ? `-f ${out.path}` : `-o ${out.format}:${out.path}`;
+    const key = resolve(out.path);
+    const first = seen.get(key);
+    if (first !== undefined) throw new UsageError(`${escapeText(flag)}: the same file as ${escapeText(first)}; give each output its own path`);
+    seen.set(key, flag);
+    if (o.decoder === 'tcpdump' && out.format !== 'text') {
+      throw new UsageError(`${i === 0 ? `--format ${out.format}` : escapeText(flag)} needs --decoder native (tcpdump prints text)`);
+    }
+  }
 }
 
 function checkValue(flag: string, key: keyof DaemonOptions, v: string): void {
@@ -190,7 +235,8 @@ export function parseDaemonArgs(argv: readonly string[], platform: NodeJS.Platfo
     checkValue(flag, key, value);
     if (key === 'snaplen') o.snaplen = parseSnaplen(value);
     else if (key === 'decoder') o.decoder = parseChoice(flag, value, ['native', 'tcpdump'] as const);
-    else if (key === 'format') o.format = parseChoice(flag, value, ['text', 'json', 'filterlog'] as const);
+    else if (key === 'format') o.format = parseChoice(flag, value, FORMATS);
+    else if (key === 'outputs') o.outputs.push(parseOutput(flag, value));
     else if (key === 'statsInterval') o.statsInterval = parseSeconds(flag, value);
     else if (key === 'dedupe') o.dedupe = parseSeconds(flag, value);
     else if (key === 'dedupeMax') {
@@ -200,7 +246,7 @@ export function parseDaemonArgs(argv: readonly string[], platform: NodeJS.Platfo
     else if (key === 'readFile') o.readFile = value;
     else if (key !== 'expression') (o[key] as string) = value;
   }
-  if (o.decoder === 'tcpdump' && o.format !== 'text') throw new UsageError(`--format ${o.format} needs --decoder native (tcpdump prints text)`);
+  checkOutputs(o);
   // the key (source, protocol, port) comes from the decoded packet
   if (o.decoder === 'tcpdump' && o.dedupe > 0) throw new UsageError('--dedupe needs --decoder native');
   checkDedupe({ dedupe: o.dedupe, dedupeMaxGiven });

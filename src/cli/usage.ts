@@ -1,5 +1,6 @@
 // The help text. The man page documents every flag listed here (a test checks).
 export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile] [-p pidfile] [-u user]
+                   [-o format:path ...]
                    [-s snaplen] [--tcpdump path] [-r capture-file]
                    [--decoder native|tcpdump] [--format text|json|filterlog]
                    [--stats-interval seconds]
@@ -8,6 +9,7 @@ export const DAEMON_USAGE = `usage: pfasciilogd [-hV] [-i interface] [-f logfile
        pfasciilogd read [-F] [--format text|json|filterlog]
                         [--dedupe seconds [--dedupe-max entries]] file ...
        pfasciilogd check [-i interface] [-f logfile] [-p pidfile] [-u user]
+                         [-o format:path ...]
                          [--tcpdump path] [--filter path] [--lines n]
        pfasciilogd stats [--json] [--ascii] [--top n] [--since time]
                          [--until time] [file ...]
@@ -16,6 +18,9 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
 
   -i interface     capture interface (default pflog0)
   -f logfile       log file to append to (default /var/log/pf.log)
+  -o format:path   another output: the same packets, in format text, json or
+                   filterlog, appended to path (repeatable; -f and --format
+                   are the first output), e.g. -o filterlog:/var/log/filter.log
   -p pidfile       pid file (default /var/run/pfasciilogd.pid)
   -u user          user tcpdump drops privileges to with -Z (default nobody,
                    none on OpenBSD; '' omits -Z, as OpenBSD's tcpdump drops
@@ -44,8 +49,8 @@ Turn the pf log interface into ISO-8601-stamped text lines for fail2ban.
   -- expression    tcpdump filter expression, last, after --,
                    e.g. -- 'inbound and action block'
 
-Signals: HUP or USR1 reopen the log file; TERM or INT stop.
+Signals: HUP or USR1 reopen the log files; TERM or INT stop.
 `;
 
 /** Every flag the help text lists, for the man page check. */
-export const DAEMON_FLAGS = ['-i', '-f', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '--stats-interval', '--dedupe', '--dedupe-max', '-h', '--help', '-V', '--version'];
+export const DAEMON_FLAGS = ['-i', '-f', '-o', '-p', '-u', '-s', '--tcpdump', '-r', '--decoder', '--format', '--stats-interval', '--dedupe', '--dedupe-max', '-h', '--help', '-V', '--version'];

@@ -1,5 +1,5 @@
-// The long-running process: pidfile, log file, signals, and the capture
-// supervisor, wired together. With the native decoder tcpdump writes a pcap
+// The long-running process: pidfile, log files (outputs), signals, and the
+// capture supervisor, wired together. With the native decoder tcpdump writes a pcap
 // stream that we decode; in text-relay mode it prints each packet and we
 // stamp its lines. Its stderr is always relayed as text, through a stamper of
 // its own, so a partial line from one stream never mixes with the other.
@@ -11,18 +11,18 @@ import { Reaper } from './reaper.js';
 import { installLastResort, provokeTestFault } from './last-resort.js';
 import { captureArgv, IMMEDIATE_MODE, textRelayArgv } from '../capture/tcpdump-command.js';
 import { ImmediateModeFallback } from './immediate-fallback.js';
-import { once } from 'node:events';
 import { PacketLines } from '../format/packet-lines.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { hostInterfaceNames } from '../capture/interface-names.js';
-import type { DaemonOptions } from '../cli/options.js';
+import { daemonOutputs, type DaemonOptions } from '../cli/options.js';
 import { LineStamper, MAX_LINE_BYTES } from '../format/stamp-lines.js';
 import { stampNow } from '../format/timestamp.js';
 import { escapeText } from '../format/escape.js';
-import { LogFile } from '../sink/log-file.js';
+import { Outputs } from '../sink/outputs.js';
 import { EX_CANTCREAT, EX_CONFIG, EX_NOINPUT, EX_OK, EX_UNAVAILABLE, EX_USAGE, ExitError } from '../util/sysexits.js';
 import { heapProblem } from './heap.js';
 import { writeCaptureFileLines } from '../format/capture-file-lines.js';
+import type { OutputFormat } from '../format/line.js';
 
 export interface DaemonHooks {
   /** one-line problems for the admin (stderr; syslog under daemon(8)) */
@@ -65,16 +65,38 @@ export function captureFailure(info: ExitInfo, opts: Pick<DaemonOptions, 'tcpdum
   return { message: `${tcpdump} failed at start, not restarting: ${why}`, code: EX_UNAVAILABLE };
 }
 
-/** What turns the child's stdout into log lines: tcpdump's text, stamped, or a pcap stream, decoded. */
+/**
+ * What turns the child's stdout into log lines: tcpdump's text, stamped, or
+ * a pcap stream, decoded. push/end give one slot per output format
+ * (Outputs.formats), valid until the next call.
+ */
 interface StdoutLines {
-  push(chunk: Buffer, stamp: Buffer): Buffer | null;
-  end(stamp: Buffer): Buffer | null;
+  push(chunk: Buffer, stamp: Buffer): readonly (Buffer | null)[];
+  end(stamp: Buffer): readonly (Buffer | null)[];
   /** a new run of the child begins: a new stream */
   reset(): void;
-  /** a buffer from push/end has been consumed */
-  release?(lines: Buffer): void;
+  /** a buffer of format `index` from push/end has been consumed */
+  release?(lines: Buffer, index: number): void;
   /** over-long lines cut since the last call (LineStamper) */
   takeCuts?(): { lines: number; bytes: number } | null;
+}
+
+/** tcpdump's text, stamped: one format, text (the options refuse any other with --decoder tcpdump). */
+function relayLines(): StdoutLines {
+  const stamper = new LineStamper();
+  const slot: (Buffer | null)[] = [null];
+  return {
+    push(chunk, stamp) {
+      slot[0] = stamper.push(chunk, stamp);
+      return slot;
+    },
+    end(stamp) {
+      slot[0] = stamper.end(stamp);
+      return slot;
+    },
+    reset: () => stamper.reset(),
+    takeCuts: () => stamper.takeCuts(),
+  };
 }
 
 /**
@@ -82,15 +104,15 @@ interface StdoutLines {
  * Lines carry the packet's capture time. Corrupt records are reported in the
  * log; a stream that is not pcap at all is reported once per run.
  */
-function nativeLines(opts: DaemonOptions, event: (message: string) => void, repeats: RepeatFilter | null): StdoutLines {
+function nativeLines(formats: readonly OutputFormat[], event: (message: string) => void, repeats: RepeatFilter | null): StdoutLines {
   const names = hostInterfaceNames();
   // one repeat filter for all runs: a restart of tcpdump is not a new window
-  const make = () => new PacketLines(opts.format, (m) => event(`capture stream: ${m}`), names, repeats);
+  const make = () => new PacketLines(formats, (m) => event(`capture stream: ${m}`), names, repeats);
   let lines = make();
   let reportedFatal = false;
   return {
     push(chunk) {
-      const out = lines.push(chunk);
+      const out = lines.pushEach(chunk);
       if (lines.fatal !== null && !reportedFatal) {
         reportedFatal = true;
         event(`capture stream: ${lines.fatal}; ignoring the rest of this run`);
@@ -98,14 +120,14 @@ function nativeLines(opts: DaemonOptions, event: (message: string) => void, repe
       return out;
     },
     end() {
-      return lines.end();
+      return lines.endEach();
     },
     reset() {
       lines = make();
       reportedFatal = false;
     },
-    release(buf) {
-      lines.recycle(buf);
+    release(buf, index) {
+      lines.recycle(buf, index);
     },
   };
 }
@@ -129,15 +151,17 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     hooks.warn(`this process does not show as pfasciilogd in ps; a second instance started with pidfile ${opts.pidFile} would take it for stale`);
   }
   acquirePidfile(opts.pidFile);
-  let log: LogFile;
+  let log: Outputs;
   try {
-    log = new LogFile(opts.logFile, { warn: hooks.warn, stamp: stampNow });
+    log = new Outputs(daemonOutputs(opts), { warn: hooks.warn, stamp: stampNow });
   } catch (err) {
     releasePidfile(opts.pidFile);
     throw new ExitError(`cannot open log: ${(err as Error).message}`, EX_CANTCREAT);
   }
   log.onReopened = () => eventLine('log reopened');
-  const event = (message: string) => log.write(eventLine(message));
+  // The daemon's own lines are the same text line in every output, whatever
+  // its format: a filterlog or JSON consumer skips a line it cannot parse.
+  const event = (message: string) => log.writeAll(eventLine(message));
 
   const repeats = opts.dedupe > 0 ? new RepeatFilter({ windowSeconds: opts.dedupe, max: opts.dedupeMax }) : null;
   const reportRepeats = () => {
@@ -229,7 +253,7 @@ export function readsItself(opts: DaemonOptions): boolean {
   return opts.decoder === 'native' && opts.readFile !== undefined && opts.expression.length === 0;
 }
 
-function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, repeats: RepeatFilter | null): Capture {
+function fileCapture(opts: DaemonOptions, log: Outputs, event: (message: string) => void, repeats: RepeatFilter | null): Capture {
   const file = opts.readFile!;
   const abort = new AbortController();
   let lastProblem = '';
@@ -242,7 +266,7 @@ function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string)
       started = true;
       event(`reading ${escapeText(file)}`);
       void writeCaptureFileLines(file, {
-        format: opts.format,
+        format: log.formats,
         follow: false,
         names: hostInterfaceNames(),
         repeats,
@@ -251,10 +275,10 @@ function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string)
           lastProblem = escapeText(message);
           event(message);
         },
-        async write(lines, recycle) {
-          const more = log.write(lines); // copies: the buffer can be reused at once
+        async write(lines, recycle, index) {
+          const more = log.write(index, lines); // copies: the buffer can be reused at once
           recycle();
-          if (!more) await once(log, 'drain');
+          if (!more) await log.drained();
         },
       }).then((code) => {
         if (code === EX_OK) event(`finished reading ${escapeText(file)}`);
@@ -271,13 +295,13 @@ function fileCapture(opts: DaemonOptions, log: LogFile, event: (message: string)
   };
 }
 
-function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: string) => void, warn: (message: string) => void, repeats: RepeatFilter | null): Capture {
-  const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(opts, event, repeats) : new LineStamper();
+function tcpdumpCapture(opts: DaemonOptions, log: Outputs, event: (message: string) => void, warn: (message: string) => void, repeats: RepeatFilter | null): Capture {
+  const stdoutLines: StdoutLines = opts.decoder === 'native' ? nativeLines(log.formats, event, repeats) : relayLines();
   const stderrLines = new LineStamper();
   // The rest of an over-long line from tcpdump is packet text: it is dropped,
   // never a line of its own, and said here, after the head was written.
   const cutTotals = { stdout: 0, stderr: 0 };
-  const reportCuts = (lines: StdoutLines, stream: 'stdout' | 'stderr') => {
+  const reportCuts = (lines: Pick<StdoutLines, 'takeCuts'>, stream: 'stdout' | 'stderr') => {
     const c = lines.takeCuts?.();
     if (!c) return;
     cutTotals[stream] += c.lines;
@@ -298,23 +322,29 @@ function tcpdumpCapture(opts: DaemonOptions, log: LogFile, event: (message: stri
       immediate.stdout();
       const out = stdoutLines.push(chunk, stampBytes());
       let more = true;
-      if (out !== null) {
-        more = log.write(out); // copies: the buffer can be reused at once
-        stdoutLines.release?.(out);
+      for (let i = 0; i < out.length; i++) {
+        const lines = out[i]!;
+        if (lines === null) continue;
+        if (!log.write(i, lines)) more = false; // copies: the buffer can be reused at once
+        stdoutLines.release?.(lines, i);
       }
       reportCuts(stdoutLines, 'stdout');
+      // the slowest output throttles the capture (sink/outputs.ts)
       if (!more) supervisor.pause();
     },
     onStderr(chunk) {
       immediate.stderrChunk(chunk);
       const out = stderrLines.push(chunk, stampBytes());
-      if (out !== null) log.write(out);
+      if (out !== null) log.writeAll(out);
       reportCuts(stderrLines, 'stderr');
     },
     onRunEnd(info) {
       reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
-      for (const tail of [stdoutLines.end(stampBytes()), stderrLines.end(stampBytes())]) if (tail) log.write(tail);
+      const tails = stdoutLines.end(stampBytes());
+      for (let i = 0; i < tails.length; i++) if (tails[i]) log.write(i, tails[i]!);
+      const errTail = stderrLines.end(stampBytes());
+      if (errTail) log.writeAll(errTail);
       reportCuts(stdoutLines, 'stdout');
       reportCuts(stderrLines, 'stderr');
       const refusal = immediate.runEnd(info.code);

@@ -1,7 +1,8 @@
 // One capture file (or stdin) to stamped lines: the file reader feeding
 // PacketLines, a new decoder per file (a file replaced under --follow is a new
 // stream). Shared by `read` (lines to stdout) and the daemon reading -r itself
-// (lines to the log). The stamp is each packet's capture time.
+// (lines to its outputs, one or more formats). The stamp is each packet's
+// capture time.
 
 import { readCaptureFile } from '../capture/file-reader.js';
 import type { RepeatFilter } from '../dedupe/repeat-filter.js';
@@ -11,7 +12,8 @@ import type { InterfaceNames } from './nflog-text.js';
 import { PacketLines } from './packet-lines.js';
 
 export interface CaptureFileLinesOptions {
-  format: OutputFormat;
+  /** several: each packet is decoded once and written once per format */
+  format: OutputFormat | readonly OutputFormat[];
   follow: boolean;
   /** names for NFLOG interface indexes; none: "ifN" */
   names?: InterfaceNames;
@@ -20,18 +22,20 @@ export interface CaptureFileLinesOptions {
   signal?: AbortSignal;
   /** a problem with the file, one line, prefixed with its name */
   warn(message: string): void;
-  /** whole lines; call `recycle` once they are written; resolve when more can be taken */
-  write(lines: Buffer, recycle: () => void): Promise<void>;
+  /** whole lines of format number `index`; call `recycle` once they are written; resolve when more can be taken */
+  write(lines: Buffer, recycle: () => void, index: number): Promise<void>;
 }
 
 /** Decodes `file` and writes its lines: EX_OK, EX_DATAERR (not a capture), or EX_NOINPUT (cannot read it). */
 export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOptions): Promise<number> {
   let status = EX_OK;
   let lines: PacketLines | null = null;
-  const write = async (buf: Buffer | null) => {
-    if (buf === null) return;
+  const write = async (bufs: readonly (Buffer | null)[]) => {
     const from = lines;
-    await o.write(buf, () => from?.recycle(buf));
+    for (let i = 0; i < bufs.length; i++) {
+      const buf = bufs[i]!;
+      if (buf !== null) await o.write(buf, () => from?.recycle(buf, i), i);
+    }
   };
   const fatal = (l: PacketLines) => {
     o.warn(`${file}: ${l.fatal}`);
@@ -42,12 +46,12 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
       follow: o.follow,
       signal: o.signal,
       onFile: () => {
-        if (lines !== null) void write(lines.end());
+        if (lines !== null) void write([...lines.endEach()]);
         lines = new PacketLines(o.format, (m) => o.warn(`${file}: ${m}`), o.names, o.repeats);
       },
       onChunk: async (chunk) => {
         const l = lines!;
-        await write(l.push(chunk));
+        await write(l.pushEach(chunk));
         if (l.fatal === null) return;
         fatal(l); // not a capture: no use reading on (it may be /dev/zero)
         return 'stop';
@@ -61,7 +65,7 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
   if (l === null || l.fatal !== null) return status;
   // interrupted: what is held back is the start of a record not yet read, not a damaged end
   if (o.signal?.aborted !== true) {
-    await write(l.end());
+    await write(l.endEach());
     if (l.fatal !== null) fatal(l); // too short, or empty
   }
   const s = l.stats;

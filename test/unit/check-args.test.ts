@@ -72,3 +72,24 @@ test('output lines: status in a column, the fix after the finding, printable ASC
   );
   assert.equal(formatResult(problem('log file /tmp/\u00e9\x1b', 'said:\n  more', 'fix')), 'problem  log file /tmp/M-CM-)^[: said: more; fix');
 });
+
+test('check -o: each output path is checked like -f, the fix naming -o', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { planChecks } = await import('../../src/check/run.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pfasciilogd-check-o-'));
+  try {
+    const link = path.join(dir, 'filter.log');
+    fs.symlinkSync('/etc/passwd', link);
+    const o = parseCheckArgs(['-f', path.join(dir, 'pf.log'), '-o', `filterlog:${link}`, '-o', `json:${path.join(dir, 'pf.json')}`]) as CheckOptions;
+    const checks = planChecks(o, 'linux').filter((c) => c.subject.startsWith('log file '));
+    assert.deepEqual(checks.map((c) => c.subject), [`log file ${path.join(dir, 'pf.log')}`, `log file ${link}`, `log file ${path.join(dir, 'pf.json')}`]);
+    const results = await Promise.all(checks.map((c) => c.run()));
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'problem', 'ok']);
+    assert.match(results[1]!.detail, /a symbolic link to \/etc\/passwd/);
+    assert.match(results[1]!.fix ?? '', /pass -o filterlog:PATH with the real path/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

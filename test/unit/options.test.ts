@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DAEMON_DEFAULTS, editDistance, nearestSubcommand, parseDaemonArgs, UsageError, type DaemonOptions } from '../../src/cli/options.js';
+import { DAEMON_DEFAULTS, daemonOutputs, editDistance, nearestSubcommand, parseDaemonArgs, UsageError, type DaemonOptions } from '../../src/cli/options.js';
 import { DAEMON_FLAGS, DAEMON_USAGE } from '../../src/cli/usage.js';
 import { captureArgv, textRelayArgv } from '../../src/capture/tcpdump-command.js';
 
@@ -243,4 +243,43 @@ test('--dedupe and --dedupe-max: off by default, bounded, native decoder only', 
   usageError(['--dedupe-max', '5'], /^--dedupe-max has no effect without --dedupe SECONDS$/);
   usageError(['--decoder', 'tcpdump', '--dedupe', '60'], /^--dedupe needs --decoder native$/);
   assert.equal(opts(['--decoder', 'tcpdump', '--dedupe', '0']).dedupe, 0);
+});
+
+test('-o FORMAT:PATH: repeatable, split at the first colon, -f and --format stay the first output', () => {
+  assert.deepEqual(opts([]).outputs, []);
+  const o = opts(['-f', '/var/log/pf.log', '-o', 'filterlog:/var/log/filter.log', '-o', 'json:/var/log/pf.json', '--format', 'text']);
+  assert.equal(o.logFile, '/var/log/pf.log');
+  assert.equal(o.format, 'text');
+  assert.deepEqual(o.outputs, [
+    { format: 'filterlog', path: '/var/log/filter.log' },
+    { format: 'json', path: '/var/log/pf.json' },
+  ]);
+  assert.deepEqual(daemonOutputs(o).map((x) => `${x.format}:${x.path}`), ['text:/var/log/pf.log', 'filterlog:/var/log/filter.log', 'json:/var/log/pf.json']);
+  // a path may hold ':' (and the attached getopt form works)
+  assert.deepEqual(opts(['-ojson:/tmp/a:b:c']).outputs, [{ format: 'json', path: '/tmp/a:b:c' }]);
+  // two outputs of one format are allowed; text outputs work with the text relay
+  assert.equal(opts(['-o', 'text:/tmp/a', '-o', 'text:/tmp/b']).outputs.length, 2);
+  assert.equal(opts(['--decoder', 'tcpdump', '-o', 'text:/tmp/a']).outputs.length, 1);
+  // the defaults are not shared with the result
+  opts(['-o', 'json:/tmp/x']);
+  assert.deepEqual(DAEMON_DEFAULTS.outputs, []);
+});
+
+test('-o bad input: unknown format, no colon, empty path, the same file twice, a non-text format with --decoder tcpdump', () => {
+  usageError(['-o', 'xml:/tmp/x'], /^-o xml:\/tmp\/x: format must be text, json or filterlog, not 'xml'$/);
+  usageError(['-o', 'JSON:/tmp/x'], /not 'JSON'/);
+  usageError(['-o', ':/tmp/x'], /not ''/);
+  usageError(['-o', '/tmp/x'], /^-o: expected format:path/);
+  usageError(['-o', 'json:'], /^-o json:: the path is empty$/);
+  usageError(['-o', ''], /^-o: value must not be empty$/);
+  usageError(['-o'], /^-o needs a value$/);
+  usageError(['-o', 'json:/tmp/x\n'], /NUL or newline/);
+  usageError(['-o', 'x\x1b:/tmp/x'], /not 'x\^\['$/);
+  // the same path twice, after resolving it, including -f's (default or given)
+  usageError(['-o', 'json:/var/log/pf.log'], /^-o json:\/var\/log\/pf\.log: the same file as -f \/var\/log\/pf\.log; give each output its own path$/);
+  usageError(['-f', '/tmp/a', '-o', 'json:/tmp/./b/../a'], /the same file as -f \/tmp\/a/);
+  usageError(['-o', 'json:/tmp/a', '-f', '/tmp/x', '-o', 'filterlog:/tmp//a'], /^-o filterlog:\/tmp\/\/a: the same file as -o json:\/tmp\/a;/);
+  usageError(['-f', 'rel.log', '-o', `text:${process.cwd()}/rel.log`], /the same file as -f rel\.log/);
+  usageError(['--decoder', 'tcpdump', '-o', 'filterlog:/tmp/f'], /^-o filterlog:\/tmp\/f needs --decoder native \(tcpdump prints text\)$/);
+  usageError(['-o', 'json:/tmp/f', '--decoder', 'tcpdump'], /needs --decoder native/);
 });
