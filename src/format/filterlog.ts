@@ -207,12 +207,7 @@ function writeIpv4(w: AsciiWriter, n: NetworkLayer): void {
   w.byte(COMMA);
   w.str(filterlogProtoName(n.proto));
   w.byte(COMMA);
-  w.num(be16(b, h + 2));
-  w.byte(COMMA);
-  writeAddress(w, n, n.srcOffset);
-  w.byte(COMMA);
-  writeAddress(w, n, n.dstOffset);
-  w.byte(COMMA);
+  writeLengthAddresses(w, n, be16(b, h + 2));
 }
 
 function writeIpv6(w: AsciiWriter, n: NetworkLayer): void {
@@ -230,7 +225,12 @@ function writeIpv6(w: AsciiWriter, n: NetworkLayer): void {
   w.byte(COMMA);
   w.num(n.proto);
   w.byte(COMMA);
-  w.num(be16(b, h + 4));
+  writeLengthAddresses(w, n, be16(b, h + 4));
+}
+
+/** The IP header fields both versions end with: length, source, destination. */
+function writeLengthAddresses(w: AsciiWriter, n: NetworkLayer, length: number): void {
+  w.num(length);
   w.byte(COMMA);
   writeAddress(w, n, n.srcOffset);
   w.byte(COMMA);

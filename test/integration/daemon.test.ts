@@ -1,7 +1,7 @@
 // The daemon end to end: dist/src/cli/main.js run as a process, with fake
 // tcpdumps for crashes, floods and odd output, and the real tcpdump for -r.
 
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,17 +24,7 @@ import { demoFrames } from '../support/demo-capture.js';
 import { pcapFile } from '../support/capture-builder.js';
 import { formatStamp } from '../../src/format/timestamp.js';
 
-const sandboxes: Sandbox[] = [];
-after(async () => {
-  for (const s of sandboxes) await s.cleanup();
-});
-
-function sandbox(t: TestContext, name: string): Sandbox {
-  const s = new Sandbox(name);
-  sandboxes.push(s);
-  t.after(() => s.cleanup());
-  return s;
-}
+const sandbox = (t: TestContext, name: string) => Sandbox.for(t, name);
 
 const mode = (file: string) => fs.statSync(file).mode & 0o7777;
 const payloads = (lines: LogLine[]) => lines.map((l) => l.payload);

@@ -12,11 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { events, MAIN_JS, Sandbox, TEXT_RELAY, waitFor, type LogLine } from '../support/daemon-harness.js';
 import { findTool, unavailable } from '../support/unavailable.js';
 
-function sandbox(t: TestContext, name: string): Sandbox {
-  const s = new Sandbox(name);
-  t.after(() => s.cleanup());
-  return s;
-}
+const sandbox = (t: TestContext, name: string) => Sandbox.for(t, name);
 
 const REFUSED = / refused --immediate-mode \(tcpdump: unrecognized option '--immediate-mode'\); running it without/;
 

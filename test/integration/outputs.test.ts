@@ -6,24 +6,14 @@
 // rename of every output and HUP or USR1 reopens them all, no line lost,
 // doubled or split; one output's directory removed leaves the other whole.
 
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { MAIN_JS, Sandbox, TEXT_RELAY, parseLog, readText, waitFor } from '../support/daemon-harness.js';
 import { interleave, oneport, probeCapture, scan } from '../support/scan-capture.js';
 
-const sandboxes: Sandbox[] = [];
-after(async () => {
-  for (const s of sandboxes) await s.cleanup();
-});
-
-function sandbox(t: TestContext, name: string): Sandbox {
-  const s = new Sandbox(name);
-  sandboxes.push(s);
-  t.after(() => s.cleanup());
-  return s;
-}
+const sandbox = (t: TestContext, name: string) => Sandbox.for(t, name);
 
 /** The daemon's own lines, in every format: "STAMP pfasciilogd: message". */
 const EVENT = /^\S+ pfasciilogd: /;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from '../../src/daemon/pidfile.js';
 
@@ -165,6 +166,13 @@ export class Daemon {
 
 /** A temp directory with the daemon's files, fakes, and everything started from it. */
 export class Sandbox {
+  /** A sandbox removed after the test `t`, whatever its outcome. */
+  static for(t: TestContext, name: string): Sandbox {
+    const s = new Sandbox(name);
+    t.after(() => s.cleanup());
+    return s;
+  }
+
   readonly dir: string;
   readonly log: string;
   readonly pidfile: string;

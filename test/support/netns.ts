@@ -530,6 +530,34 @@ interface AgentParams {
   limitMs: number;
 }
 
+
+/**
+ * Sends the probes (all at once), then connects to `target`'s open port every
+ * pollMs until it is refused. `ms` runs from the probes; the ban was in force
+ * when the attempt that failed sent its SYN, less than pollMs + one connect
+ * after that attempt began.
+ */
+async function tryUntilRefused(p: AgentParams, target: string): Promise<RaceResult> {
+  const t0 = Date.now();
+  const start = performance.now();
+  const probes = Promise.all(p.ports.map((port) => connectOnce(p.host, port, p.from, p.timeoutMs, false)));
+  let attempts = 0;
+  let last: Outcome = '';
+  while (performance.now() - start < p.limitMs) {
+    attempts++;
+    const at = performance.now() - start;
+    const r = await connectOnce(target, p.port, p.from, p.timeoutMs, false);
+    last = r.outcome;
+    if (r.outcome !== 'connected') {
+      await probes;
+      return { t0, ms: at, outcome: r.outcome, attempts };
+    }
+    await sleep(p.pollMs);
+  }
+  await probes;
+  return { t0, ms: null, outcome: last, attempts };
+}
+
 async function agentMain(command: string, p: AgentParams): Promise<unknown> {
   switch (command) {
     case 'listen':
@@ -558,50 +586,13 @@ async function agentMain(command: string, p: AgentParams): Promise<unknown> {
       const results = await Promise.all(p.ports.map((port) => connectOnce(p.host, port, p.from, p.timeoutMs, false)));
       return { outcomes: Object.fromEntries(p.ports.map((port, i) => [String(port), results[i]!.outcome])) } satisfies ProbeResult;
     }
-    case 'race': {
+    case 'race':
       // probe, then try the open port until it is refused: the ban took effect
-      const t0 = Date.now();
-      const start = performance.now();
-      const probes = Promise.all(p.ports.map((port) => connectOnce(p.host, port, p.from, p.timeoutMs, false)));
-      let attempts = 0;
-      let last: Outcome = '';
-      while (performance.now() - start < p.limitMs) {
-        attempts++;
-        const at = performance.now() - start;
-        const r = await connectOnce(p.host, p.port, p.from, p.timeoutMs, false);
-        last = r.outcome;
-        if (r.outcome !== 'connected') {
-          // the ban was in force when this attempt's SYN left, less than pollMs + one connect after it began
-          await probes;
-          return { t0, ms: at, outcome: r.outcome, attempts } satisfies RaceResult;
-        }
-        await sleep(p.pollMs);
-      }
-      await probes;
-      return { t0, ms: null, outcome: last, attempts } satisfies RaceResult;
-    }
-    case 'relay': {
-      // probe one host, then try the open port of ANOTHER until it stops answering: a ban shared
-      // by the fleet took effect. `ms` runs from the moment the last probe was sent.
-      const t0 = Date.now();
-      const probes = Promise.all(p.ports.map((port) => connectOnce(p.host, port, p.from, p.timeoutMs, false)));
-      const start = performance.now();
-      let attempts = 0;
-      let last: Outcome = '';
-      while (performance.now() - start < p.limitMs) {
-        attempts++;
-        const at = performance.now() - start;
-        const r = await connectOnce(p.host2, p.port, p.from, p.timeoutMs, false);
-        last = r.outcome;
-        if (r.outcome !== 'connected') {
-          await probes;
-          return { t0, ms: at, outcome: r.outcome, attempts } satisfies RaceResult;
-        }
-        await sleep(p.pollMs);
-      }
-      await probes;
-      return { t0, ms: null, outcome: last, attempts } satisfies RaceResult;
-    }
+      return tryUntilRefused(p, p.host);
+    case 'relay':
+      // probe one host, then try the open port of ANOTHER until it stops
+      // answering: a ban shared by the fleet took effect
+      return tryUntilRefused(p, p.host2);
     default:
       throw new Error(`unknown agent command ${command}`);
   }
