@@ -22,9 +22,16 @@ import * as fs from 'node:fs';
 import { describeErrno } from '../util/sysexits.js';
 
 export const LOG_MODE = 0o640;
-const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW;
 const OPEN_FLAGS = O_WRONLY | O_APPEND | O_NOFOLLOW;
+/**
+ * An existing path is first opened non-blocking: a FIFO with no reader (put
+ * there by anyone who can write the directory, or an -o FIFO whose reader has
+ * not started) would otherwise block the open, and the daemon with it, before
+ * it could look at what the path is. It fails with ENXIO instead.
+ */
+const PROBE_FLAGS = OPEN_FLAGS | O_NONBLOCK;
 const NL = 0x0a;
 /** how often, at most, a write checks that the file still has a name */
 const LINK_CHECK_MS = 100;
@@ -75,10 +82,11 @@ export function openLogFile(path: string, warn?: (message: string) => void): num
       if (code !== 'EEXIST') throw new Error(`${path}: ${describeErrno(err)}`);
     }
     try {
-      fd = fs.openSync(path, OPEN_FLAGS);
+      fd = fs.openSync(path, PROBE_FLAGS);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP' || code === 'EMLINK') throw new Error(`${path}: is a symbolic link; refusing to write through it`);
+      if (code === 'ENXIO') throw new Error(`${path}: a FIFO with no reader; start its reader first`);
       // removed between the two opens: create it after all (a few times at most)
       if (code !== 'ENOENT' || attempt >= 3) throw new Error(`${path}: ${describeErrno(err)}`);
     }
@@ -94,6 +102,13 @@ export function openLogFile(path: string, warn?: (message: string) => void): num
       }
     } else if (st.isFIFO()) {
       if (st.uid !== ourEuid()) throw new Error(`${path}: a FIFO ${owner}; refusing to write to it`);
+      // Ours, and read: open it again blocking (the reader is there, so this
+      // returns at once), or a full pipe would fail writes with EAGAIN.
+      const blocking = fs.openSync(path, OPEN_FLAGS);
+      fs.closeSync(fd);
+      fd = blocking;
+      const again = fs.fstatSync(fd);
+      if (again.dev !== st.dev || again.ino !== st.ino) throw new Error(`${path}: replaced while being opened; refusing to write to it`);
     } else if (!st.isCharacterDevice()) {
       throw new Error(`${path}: not a regular file`);
     }

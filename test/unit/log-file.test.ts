@@ -121,9 +121,42 @@ test("refuses a file, or a FIFO, owned by another user: someone else's file is n
   const fifo = path.join(dir, 'fifo');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
   fs.chownSync(fifo, 65534, 65534);
-  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'inherit'] }); // opening for writing waits for a reader
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'inherit'] }); // without a reader, the open fails with ENXIO first
   t.after(() => reader.kill('SIGKILL'));
-  assert.throws(() => openLogFile(fifo), { message: `${fifo}: a FIFO owned by uid 65534, not by the daemon's uid 0; refusing to write to it` });
+  let message = '';
+  for (let i = 0; i < 100; i++) {
+    assert.throws(() => openLogFile(fifo), (err: Error) => ((message = err.message), true));
+    if (!/no reader/.test(message)) break;
+    spawnSync('sleep', ['0.05']); // cat has not opened its end yet
+  }
+  assert.equal(message, `${fifo}: a FIFO owned by uid 65534, not by the daemon's uid 0; refusing to write to it`);
+});
+
+test('a FIFO with no reader at the log path is refused at once, not waited on (the open would block the daemon)', (t) => {
+  const dir = tempDir(t);
+  const fifo = path.join(dir, 'pf.log');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  // in a child: on the old code the open blocks for ever, and the timeout ends it
+  const module = new URL('../../src/sink/log-file.js', import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { openLogFile } from ${JSON.stringify(module)}; try { openLogFile(process.argv[1]); console.log('opened'); } catch (e) { console.log(e.message); }`, fifo], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.equal(r.signal, null, 'the open returned (it did not block until the timeout)');
+  assert.equal(r.stdout, `${fifo}: a FIFO with no reader; start its reader first\n`);
+  // with a reader, our own FIFO is opened, blocking (so a full pipe waits rather than failing)
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'inherit'] });
+  t.after(() => reader.kill('SIGKILL'));
+  let fd = -1;
+  for (let i = 0; i < 100 && fd < 0; i++) {
+    try {
+      fd = openLogFile(fifo);
+    } catch {
+      spawnSync('sleep', ['0.05']); // cat has not opened its end yet
+    }
+  }
+  assert.ok(fd >= 0, 'opened once the reader is there');
+  fs.closeSync(fd);
 });
 
 test('refuses a symlink with a clear error, and creates nothing through it', (t) => {
