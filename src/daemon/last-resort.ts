@@ -49,14 +49,17 @@ export function installLastResort(o: LastResortOptions): () => void {
         // each step is best effort: the others, and the exit, still happen
       }
     };
-    attempt(() => o.warn(message));
-    attempt(() => o.logNow(message));
+    // What must happen comes first: a write to the log could block (a
+    // stalled FIFO output, a hung disk), and tcpdump and the pidfile must not
+    // outlive us because of it.
     attempt(() => {
       const pid = o.childPid();
       if (pid !== undefined) process.kill(pid, 'SIGKILL');
     });
     attempt(() => o.releaseChild());
     attempt(() => o.releasePidfile());
+    attempt(() => o.warn(message));
+    attempt(() => o.logNow(message));
     process.exit(EX_SOFTWARE);
   };
   const onException = (err: unknown) => onFatal(err, 'uncaught exception');

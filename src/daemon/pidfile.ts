@@ -3,9 +3,11 @@
 // name without O_CREAT|O_EXCL|O_NOFOLLOW, or writes through a name at all:
 //  - the pid goes into a new temporary file with an unpredictable name
 //    (created O_EXCL|O_NOFOLLOW, mode 0644), which is then linked into place
-//    (link(2) fails if the pidfile exists: no window where two instances both
-//    win, and a reader never sees it half written), or renamed over a stale
-//    pidfile; both act on names, never through a link;
+//    (link(2) fails if the pidfile exists: when there is none, no window where
+//    two instances both win, and a reader never sees it half written), or
+//    renamed over a stale pidfile (two starts over the same stale pidfile can
+//    still race there: without flock(2) the loser is caught only if it looks
+//    after the winner's rename); both act on names, never through a link;
 //  - "already running" means the pid in the pidfile is a running pfasciilogd
 //    of our own user (process-identity.ts), not merely a live process;
 //  - a pidfile that is a symbolic link or not a regular file is refused
@@ -140,6 +142,13 @@ export function acquirePidfile(path: string, pid: number = process.pid): void {
         throw new ExitError(`already running as pid ${other} (pidfile ${path})`, EX_RUNNING);
       }
       fs.renameSync(temp.tmp, path); // stale: replace the name atomically
+      // Two starts over one stale pidfile can both get here; the later
+      // rename wins the name. Without flock(2) this narrows the window
+      // rather than closing it: the one whose file is no longer there stops.
+      const now = readPidfile(path);
+      if (now !== null && (now.st.dev !== temp.st.dev || now.st.ino !== temp.st.ino)) {
+        throw new ExitError(`already running as pid ${now.pid ?? '?'} (pidfile ${path}, replaced while this one started)`, EX_RUNNING);
+      }
     }
     published.set(path, { dev: temp.st.dev, ino: temp.st.ino, pid });
   } catch (err) {

@@ -71,8 +71,9 @@ export function captureFailure(info: ExitInfo, opts: Pick<DaemonOptions, 'tcpdum
  * (Outputs.formats), valid until the next call.
  */
 interface StdoutLines {
-  push(chunk: Buffer, stamp: Buffer): readonly (Buffer | null)[];
-  end(stamp: Buffer): readonly (Buffer | null)[];
+  /** `stamp` makes the read-time stamp, for text relayed as it is (the native decoder stamps with capture time) */
+  push(chunk: Buffer, stamp: () => Buffer): readonly (Buffer | null)[];
+  end(stamp: () => Buffer): readonly (Buffer | null)[];
   /** a new run of the child begins: a new stream */
   reset(): void;
   /** a buffer of format `index` from push/end has been consumed */
@@ -87,11 +88,11 @@ function relayLines(): StdoutLines {
   const slot: (Buffer | null)[] = [null];
   return {
     push(chunk, stamp) {
-      slot[0] = stamper.push(chunk, stamp);
+      slot[0] = stamper.push(chunk, stamp());
       return slot;
     },
     end(stamp) {
-      slot[0] = stamper.end(stamp);
+      slot[0] = stamper.end(stamp());
       return slot;
     },
     reset: () => stamper.reset(),
@@ -320,7 +321,7 @@ function tcpdumpCapture(opts: DaemonOptions, log: Outputs, event: (message: stri
     onStdout(chunk) {
       provokeTestFault();
       immediate.stdout();
-      const out = stdoutLines.push(chunk, stampBytes());
+      const out = stdoutLines.push(chunk, stampBytes);
       let more = true;
       for (let i = 0; i < out.length; i++) {
         const lines = out[i]!;
@@ -341,7 +342,7 @@ function tcpdumpCapture(opts: DaemonOptions, log: Outputs, event: (message: stri
     onRunEnd(info) {
       reaper?.hold(0);
       // A line the child did not finish is still a line it wrote.
-      const tails = stdoutLines.end(stampBytes());
+      const tails = stdoutLines.end(stampBytes);
       for (let i = 0; i < tails.length; i++) if (tails[i]) log.write(i, tails[i]!);
       const errTail = stderrLines.end(stampBytes());
       if (errTail) log.writeAll(errTail);

@@ -92,6 +92,8 @@ export class Supervisor {
     this.started = this.runs > 1; // only the first run can fail "at start"
     this.stderrPartial = '';
     this.lastError = null;
+    if (this.startupTimer) clearTimeout(this.startupTimer); // a retry at start gets its own grace
+    this.startupTimer = null;
     if (!this.started) {
       this.startupTimer = setTimeout(() => this.markStarted(), o.startupGraceMs ?? 10_000);
       this.startupTimer.unref();

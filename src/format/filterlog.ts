@@ -166,16 +166,11 @@ export function filterlogProtoName(n: number): string {
 }
 
 /** IPv4's "flags" column: none, DF, MF, rsvd, or several joined by '_' (one grok WORD). */
+/** The flags word for each value of the IP flags' three bits (offset bits 13-15): no string built per packet. */
+const IPV4_FLAGS = ['none', 'MF', 'DF', 'DF_MF', 'rsvd', 'rsvd_MF', 'rsvd_DF', 'rsvd_DF_MF'] as const;
+
 function ipv4Flags(off: number): string {
-  const f = off & 0xe000;
-  if (f === 0) return 'none';
-  if (f === 0x4000) return 'DF';
-  if (f === 0x2000) return 'MF';
-  const parts: string[] = [];
-  if (f & 0x8000) parts.push('rsvd');
-  if (f & 0x4000) parts.push('DF');
-  if (f & 0x2000) parts.push('MF');
-  return parts.join('_');
+  return IPV4_FLAGS[(off >>> 13) & 7]!;
 }
 
 /** ECN codepoint: empty (not ECT), 1 (ECT(1)), 0 (ECT(0)), 3 (CE; both daemons' "CE" fails CrowdSec's INT). */
@@ -323,8 +318,12 @@ const ICMP6_WORDS: Record<number, string> = {
   132: 'listendone', 133: 'routersol', 134: 'routeradv', 135: 'neighbrsol', 136: 'neighbradv', 137: 'redir', 143: 'listenrepv2',
 };
 
-export function icmpWord(family: 4 | 6, type: number): string {
-  return (family === 4 ? ICMP_WORDS : ICMP6_WORDS)[type] ?? `type-${type}`;
+/** The ICMP type's word, or type-N for a type without one (written, not built: a sender picks the type). */
+export function writeIcmpWord(w: AsciiWriter, family: 4 | 6, type: number): void {
+  const word = (family === 4 ? ICMP_WORDS : ICMP6_WORDS)[type];
+  if (word !== undefined) return w.str(word);
+  w.str('type-');
+  w.num(type);
 }
 
 function hasIdSeq(m: IcmpMessage): boolean {
@@ -347,12 +346,12 @@ function writeIcmp(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
       w.str(m.code === 3 ? 'unreachport,,,' : m.code === 2 ? 'unreachproto,,' : m.code === 4 ? 'needfrag,,' : 'unreach,,');
       return;
     }
-    w.str(icmpWord(4, m.type));
+    writeIcmpWord(w, 4, m.type);
     w.str(hasIdSeq(m) ? ',,' : ',');
     return;
   }
   if (hasIdSeq(m)) {
-    w.str(icmpWord(v4 ? 4 : 6, m.type));
+    writeIcmpWord(w, v4 ? 4 : 6, m.type);
     w.byte(COMMA);
     if (m.id !== null) w.num(m.id);
     w.byte(COMMA);
@@ -360,13 +359,9 @@ function writeIcmp(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
     return;
   }
   if (v4 && m.type === 3) {
-    const dst = () => {
-      if (m.innerDstOffset >= 0) w.ipv4(n.bytes, m.innerDstOffset);
-      w.byte(COMMA);
-    };
     if (m.code === 3) {
       w.str('unreachport,');
-      dst();
+      writeInnerDst(w, m, n);
       if (m.innerDstOffset >= 0) {
         if (m.innerProto === 6) w.str('TCP');
         else if (m.innerProto === 17) w.str('UDP');
@@ -376,22 +371,28 @@ function writeIcmp(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
       if (m.innerDport !== null) w.num(m.innerDport);
     } else if (m.code === 2) {
       w.str('unreachproto,');
-      dst();
+      writeInnerDst(w, m, n);
       if (m.innerDstOffset >= 0) w.num(m.innerProto);
     } else if (m.code === 4) {
       w.str('needfrag,');
-      dst();
+      writeInnerDst(w, m, n);
       if (m.mtu !== null) w.num(m.mtu);
     } else {
       w.str('unreach,');
-      dst();
+      writeInnerDst(w, m, n);
       w.num(m.code);
     }
     return;
   }
-  w.str(icmpWord(v4 ? 4 : 6, m.type));
+  writeIcmpWord(w, v4 ? 4 : 6, m.type);
   w.byte(COMMA);
   w.num(m.code);
+}
+
+/** An unreachable's quoted destination, or nothing when not captured, then the comma. */
+function writeInnerDst(w: AsciiWriter, m: IcmpMessage, n: NetworkLayer): void {
+  if (m.innerDstOffset >= 0) w.ipv4(n.bytes, m.innerDstOffset);
+  w.byte(COMMA);
 }
 
 /** The transport's fields, or the empty fields of its protocol when its header was not captured. */

@@ -198,7 +198,8 @@ export class LogFile extends EventEmitter {
    * after them. Errors are ignored.
    */
   writeNowSync(lines: Buffer): void {
-    if (this.fd < 0) return;
+    // only to a regular file: a FIFO whose reader stalled would block here
+    if (this.fd < 0 || !fs.fstatSync(this.fd).isFile()) return;
     const all = Buffer.concat([...this.head, this.fill.subarray(0, this.fillLen), lines]);
     try {
       for (let off = 0; off < all.length; ) off += fs.writeSync(this.fd, all, off, all.length - off);
