@@ -12,13 +12,10 @@ import { dirname, resolve } from 'node:path';
 import { parsePid } from '../daemon/pidfile.js';
 import { isPfasciilogd, processIdentity } from '../daemon/process-identity.js';
 import { type CheckResult, ok, problem } from './result.js';
+import { effectiveUid } from '../util/euid.js';
 
 function uid(): string {
   return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'this user';
-}
-
-function euid(): number {
-  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
 }
 
 const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
@@ -52,7 +49,7 @@ function unsafeDirectory(subject: string, dir: string, flag: string): CheckResul
     if (writable && st.uid !== 0) {
       return problem(subject, `directory ${d} (mode ${octal(st.mode)}) is sticky but owned by uid ${st.uid}, not root: its owner can replace the file or put a link in its place`, `chown root ${d}, ${elsewhere}`);
     }
-    if (st.uid !== 0 && st.uid !== euid()) {
+    if (st.uid !== 0 && st.uid !== effectiveUid()) {
       return problem(subject, `directory ${d} is owned by uid ${st.uid}, who can replace the file or put a link in its place`, `chown root ${d}, ${elsewhere}`);
     }
     const up = dirname(d);
@@ -124,8 +121,8 @@ export function checkLogFile(path: string, flag = '-f'): CheckResult {
   if (st.nlink > 1) {
     return problem(subject, `has ${st.nlink} links (a hard link to another file), which the daemon refuses to write through`, `rm ${path} (the daemon creates it), or pass ${flag} with another path`);
   }
-  if (st.uid !== euid()) {
-    return problem(subject, `owned by uid ${st.uid}, not by uid ${euid()}, the daemon's (run as root): the daemon refuses to write to it`, `rm ${path} (the daemon creates it), or chown root ${path}`);
+  if (st.uid !== effectiveUid()) {
+    return problem(subject, `owned by uid ${st.uid}, not by uid ${effectiveUid()}, the daemon's (run as root): the daemon refuses to write to it`, `rm ${path} (the daemon creates it), or chown root ${path}`);
   }
   if (st.mode & 0o022) {
     return problem(subject, `writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${octal(st.mode)}): they can add lines that fail2ban acts on`, `chmod 640 ${path}`);

@@ -11,7 +11,7 @@ export interface OutputSpec {
   path: string;
 }
 
-const FORMATS = ['text', 'json', 'filterlog'] as const;
+export const FORMATS = ['text', 'json', 'filterlog'] as const;
 
 export interface DaemonOptions {
   interface: string;
@@ -97,7 +97,7 @@ function parseSnaplen(v: string): number {
   return Number(v);
 }
 
-function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
+export function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${flag}: expected ${choices.join(' or ')}, not '${escapeText(v)}'`);
   return v as T;
 }

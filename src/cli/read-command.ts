@@ -8,7 +8,7 @@ import type { OutputFormat } from '../format/line.js';
 import { writeCaptureFileLines } from '../format/capture-file-lines.js';
 import { EX_OK } from '../util/sysexits.js';
 import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
-import { checkDedupe, DAEMON_DEFAULTS, parseDedupeMax, parseSeconds, UsageError } from './options.js';
+import { checkDedupe, DAEMON_DEFAULTS, FORMATS, parseChoice, parseDedupeMax, parseSeconds, UsageError } from './options.js';
 
 export interface ReadOptions {
   format: OutputFormat;
@@ -29,8 +29,7 @@ capture time; what it held back is reported on stderr at the end.
 `;
 
 export function parseFormat(v: string): OutputFormat {
-  if (v !== 'text' && v !== 'json' && v !== 'filterlog') throw new UsageError(`--format: expected text, json or filterlog, not '${escapeText(v)}'`);
-  return v;
+  return parseChoice('--format', v, FORMATS);
 }
 
 /** A flag's value: the next word, or what follows '=' in --flag=value. */

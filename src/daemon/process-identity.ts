@@ -19,6 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { basename } from 'node:path';
+import { effectiveUid } from '../util/euid.js';
 
 export const DAEMON_TITLE = 'pfasciilogd';
 
@@ -78,14 +79,10 @@ export function argvNamesPfasciilogd(argv: readonly string[]): boolean {
   return program !== undefined && basename(program) === DAEMON_TITLE;
 }
 
-function ourEuid(): number {
-  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
-}
-
 /** Whether `pid` is a running pfasciilogd of our own effective user. */
 export function isPfasciilogd(pid: number, source: IdentitySource = identitySource()): boolean {
   const id = processIdentity(pid, source);
-  return id !== null && id.euid === ourEuid() && argvNamesPfasciilogd(id.argv);
+  return id !== null && id.euid === effectiveUid() && argvNamesPfasciilogd(id.argv);
 }
 
 /**

@@ -20,6 +20,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { describeErrno } from '../util/sysexits.js';
+import { effectiveUid } from '../util/euid.js';
 
 export const LOG_MODE = 0o640;
 const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -47,10 +48,6 @@ export interface LogFileOptions {
   reopenRetryMs?: number;
   /** the stamp for lines the writer adds itself (drop reports) */
   stamp?: () => string;
-}
-
-function ourEuid(): number {
-  return typeof process.geteuid === 'function' ? process.geteuid() : -1;
 }
 
 /**
@@ -93,15 +90,15 @@ export function openLogFile(path: string, warn?: (message: string) => void): num
   }
   try {
     const st = fs.fstatSync(fd);
-    const owner = `owned by uid ${st.uid}, not by the daemon's uid ${ourEuid()}`;
+    const owner = `owned by uid ${st.uid}, not by the daemon's uid ${effectiveUid()}`;
     if (st.isFile()) {
       if (st.nlink > 1) throw new Error(`${path}: has ${st.nlink} links (a hard link to another file); refusing to write through it`);
-      if (st.uid !== ourEuid()) throw new Error(`${path}: ${owner}; refusing to write to it`);
+      if (st.uid !== effectiveUid()) throw new Error(`${path}: ${owner}; refusing to write to it`);
       if ((st.mode & 0o022) !== 0) {
         warn?.(`${path} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): they can add lines that fail2ban acts on; chmod 640 it`);
       }
     } else if (st.isFIFO()) {
-      if (st.uid !== ourEuid()) throw new Error(`${path}: a FIFO ${owner}; refusing to write to it`);
+      if (st.uid !== effectiveUid()) throw new Error(`${path}: a FIFO ${owner}; refusing to write to it`);
       // Ours, and read: open it again blocking (the reader is there, so this
       // returns at once), or a full pipe would fail writes with EAGAIN.
       const blocking = fs.openSync(path, OPEN_FLAGS);
