@@ -20,9 +20,9 @@ export const CHECK_USAGE = `usage: pfasciilogd check [-i interface] [-f logfile]
 
 Check an install: tcpdump, the user it drops to, the capture interface, the
 log file and pidfile locations, the fail2ban filter and whether it matches
-the log's last lines (fail2ban-regex), each -o output's path, and on pf hosts that anchor "f2b/*"
-comes before the first block log rule. Takes the daemon's flags, with the
-daemon's defaults. One line per check: ok, problem (with the fix) or skip.
+the log's last lines (fail2ban-regex), each -o output's path, and on pf
+hosts that anchor "f2b/*" comes before the first block log rule. Takes the
+daemon's flags, with the daemon's defaults. One line per check: ok, problem (with the fix) or skip.
 Exits 0 when nothing is a problem, 1 otherwise.
 
   --filter path    the installed fail2ban filter (default: the first of

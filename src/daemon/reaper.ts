@@ -5,7 +5,7 @@
 // with nobody reading until its next write hits the closed pipe, which on a
 // quiet interface may be never.
 //
-// It is a POSIX sh loop, not a second node: about 1 MB instead of 40. The
+// It is a POSIX sh loop, not a second node: 1.7 MB RSS instead of 43. The
 // daemon writes the pid of its running tcpdump ("1234\n") to the loop's stdin,
 // and "0\n" once it has exited. When stdin ends the daemon is gone: if a pid is
 // held, TERM it, and KILL it if it is still there 300 ms later. Signals sent to
