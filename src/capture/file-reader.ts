@@ -11,8 +11,8 @@ export interface FileReaderOptions {
   follow: boolean;
   /** poll interval while following, ms */
   pollMs?: number;
-  /** a new file begins (first open, and after each replacement) */
-  onFile(): void;
+  /** a new file begins (first open, and after each replacement); the next chunk waits for it */
+  onFile(): void | Promise<void>;
   /**
    * One chunk, valid until the returned promise settles (the buffer is
    * reused); resolve when the consumer can take more, with 'stop' when it
@@ -28,7 +28,7 @@ export type ChunkVerdict = void | 'stop';
 const CHUNK = 256 * 1024;
 
 async function readStream(stream: NodeJS.ReadableStream, o: FileReaderOptions): Promise<void> {
-  o.onFile();
+  await o.onFile();
   const stopped = () => o.signal?.aborted === true;
   // a pipe nobody writes to any more would hold the loop below for ever: the abort ends it
   const onAbort = () => (stream as Readable).destroy();
@@ -69,7 +69,7 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
   // (pread fails with ESPIPE): it is read where it stands.
   const seekable = first.isFile();
   let pos = 0;
-  o.onFile();
+  await o.onFile();
   // Two buffers for all reads, used in turn: the next chunk is read while
   // this one is decoded (a fresh buffer per read would be garbage the GC
   // collects late, and the process would grow by tens of megabytes).
@@ -116,7 +116,7 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
         fh = await fsp.open(path, 'r');
         ino = (await fh.stat()).ino;
         pos = 0;
-        o.onFile();
+        await o.onFile();
         continue;
       }
       try {

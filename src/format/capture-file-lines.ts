@@ -37,6 +37,10 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
       if (buf !== null) await o.write(buf, () => from?.recycle(buf, i), i);
     }
   };
+  const reportCorrupt = (l: PacketLines) => {
+    const s = l.stats;
+    if (s.corrupt > 0) o.warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+  };
   const fatal = (l: PacketLines) => {
     o.warn(`${file}: ${l.fatal}`);
     status = EX_DATAERR;
@@ -45,8 +49,13 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
     await readCaptureFile(file, {
       follow: o.follow,
       signal: o.signal,
-      onFile: () => {
-        if (lines !== null) void write([...lines.endEach()]);
+      onFile: async () => {
+        // the file was replaced (--follow): the old one's tail and its count first
+        const old = lines as PacketLines | null;
+        if (old !== null) {
+          await write(old.endEach());
+          reportCorrupt(old);
+        }
         lines = new PacketLines(o.format, (m) => o.warn(`${file}: ${m}`), o.names, o.repeats);
       },
       onChunk: async (chunk) => {
@@ -68,7 +77,6 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
     await write(l.endEach());
     if (l.fatal !== null) fatal(l); // too short, or empty
   }
-  const s = l.stats;
-  if (s.corrupt > 0) o.warn(`${file}: ${s.corrupt} corrupt records skipped (${s.skippedBytes} bytes)`);
+  reportCorrupt(l);
   return status;
 }
