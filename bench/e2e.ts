@@ -16,8 +16,9 @@
 // partial batch of logged packets to tcpdump only after 1 s).
 // Needs root, ip, nft, tcpdump and fail2ban; exits 1 with the reason without.
 
+import { quantile, runLabBench } from './lab-bench.js';
 import { parseArgs } from 'node:util';
-import { Lab, OPEN_PORT, JAIL, missingPrerequisite, startScene, waitFor, ADDR, type ConnectResult, type RaceResult } from '../test/support/netns.js';
+import { OPEN_PORT, JAIL, missingPrerequisite, startScene, waitFor, ADDR, type ConnectResult, type RaceResult } from '../test/support/netns.js';
 import type { Backend } from '../test/support/fail2ban-server.js';
 
 const GROUP = 7;
@@ -51,12 +52,6 @@ function options(): { runs: number; backend: Backend | undefined; queueThreshold
   return { runs, backend: b, queueThreshold: q };
 }
 
-/** The q-quantile (nearest rank). */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-
 /** Epoch ms of fail2ban's first log message "[jail] <event> ADDR..." (its log stamps are local time, ms). */
 function f2bEventAt(log: string, event: 'Found' | 'Ban', addr: string): number | undefined {
   const re = new RegExp(`^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d),(\\d{3}) .*\\[${JAIL}\\] ${event} ${addr.replace(/\./g, '\\.')}\\b`, 'm');
@@ -64,18 +59,14 @@ function f2bEventAt(log: string, event: 'Found' | 'Ban', addr: string): number |
   return m ? new Date(`${m[1]}T${m[2]}.${m[3]}`).getTime() : undefined;
 }
 
-async function main(): Promise<number> {
+function main(): void {
   const opts = options();
   const missing = missingPrerequisite();
   if (missing) {
     console.error(`bench:e2e: cannot run here: ${missing}`);
-    return 1;
+    process.exit(1);
   }
-  const lab = new Lab();
-  const stop = () => void lab.destroy().then(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
+  runLabBench('bench:e2e', async (lab) => {
     const scene = await startScene(lab, {
       group: GROUP,
       maxretry: 10,
@@ -116,15 +107,7 @@ async function main(): Promise<number> {
     const f = (x: number) => `${x.toFixed(0)} ms`;
     console.log(`${totals.length} runs: p50 ${f(quantile(totals, 0.5))}, p95 ${f(quantile(totals, 0.95))}, max ${f(Math.max(...totals))} (min ${f(Math.min(...totals))})`);
     return 0;
-  } finally {
-    await lab.destroy();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:e2e: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+main();

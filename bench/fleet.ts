@@ -9,9 +9,10 @@
 // component. Needs root, Debian's crowdsec and crowdsec-firewall-bouncer, ip,
 // nft and tcpdump; exits 1 with the reason without.
 
+import { quantile, runLabBench } from './lab-bench.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Lab, removeStale, waitFor, type ConnectResult, type RaceResult } from '../test/support/netns.js';
+import { removeStale, waitFor, type ConnectResult, type RaceResult } from '../test/support/netns.js';
 import { crowdsecMissing } from '../test/support/crowdsec.js';
 import { FLEET, OPEN_PORT, startFleet, type Fleet } from '../test/support/fleet.js';
 import { readVmHWM } from './measure.js';
@@ -39,12 +40,6 @@ function options(): { runs: number; updateFrequency: string } {
   const updateFrequency = values['update-frequency'] ?? '1s';
   if (!/^\d+(ms|s|m)$/.test(updateFrequency)) usage('--update-frequency takes a Go duration such as 1s or 500ms');
   return { runs, updateFrequency };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function status(pid: number | undefined, field: 'VmRSS'): number | null {
@@ -90,19 +85,15 @@ function memoryRows(f: Fleet): string[][] {
   return rows;
 }
 
-async function main(): Promise<number> {
+function main(): void {
   const opts = options();
   const missing = crowdsecMissing();
   if (missing) {
     console.error(`bench:fleet: cannot run here: ${missing}`);
-    return 1;
+    process.exit(1);
   }
   removeStale();
-  const lab = new Lab();
-  const stop = () => void lab.destroy().then(() => process.exit(130));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
+  runLabBench('bench:fleet', async (lab) => {
     const f = await startFleet(lab, opts.updateFrequency);
     console.log(`fleet ban latency: last of ${CLOSED_PORTS.length} probes to fw-a (all at once) -> fw-b drops a connect to its open port`);
     console.log(`crowdsec 1.4.6 agents (fw-a: agent + LAPI, fw-b: agent), scenario overflow at 16 distinct pairs; bouncer update_frequency ${opts.updateFrequency}; fw-b tried every ${POLL_MS} ms`);
@@ -125,18 +116,10 @@ async function main(): Promise<number> {
       // different phases of the bouncers' polling cycle
       await new Promise((res) => setTimeout(res, 500 + Math.random() * 1000));
     }
-    console.log(`median of ${totals.length}: ${median(totals).toFixed(0)} ms (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)})`);
+    console.log(`median of ${totals.length}: ${quantile(totals, 0.5).toFixed(0)} ms (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)})`);
     printTable(memoryRows(f));
     return 0;
-  } finally {
-    await lab.destroy();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:fleet: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+main();

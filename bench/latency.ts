@@ -16,6 +16,7 @@
 // by kernel" count), scaled to 1,000,000 packets.
 // Needs root, ip, nft and tcpdump; says why and skips without.
 
+import { quantile } from './lab-bench.js';
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -46,11 +47,6 @@ interface Config {
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
-}
 
 function firewall(): string {
   // output hook: the agent's own datagrams to 127.0.0.1 are logged (and still delivered)
