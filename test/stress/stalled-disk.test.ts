@@ -8,7 +8,7 @@
 // With several outputs (-o), the stalled one throttles the capture, and the
 // others still get every line, whole and in order.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -25,19 +25,28 @@ function peakRssKiB(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * A FIFO for the daemon to write to, its read end open non-blocking first (so
+ * the daemon's open does not wait); after the test the daemon is killed, the
+ * end closed and the sandbox removed (with the fake, which never ends itself).
+ */
+function slowSink(t: TestContext, box: Sandbox, fifo: string, daemon: () => Daemon | null): number {
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  t.after(async () => {
+    daemon()?.signal('SIGKILL');
+    fs.closeSync(fd);
+    await box.cleanup();
+  });
+  return fd;
+}
+
 test(`input 10x faster than the sink for ${SECONDS} s: bounded memory, lines whole and in order`, async (t) => {
   if (!fs.existsSync('/proc/self/status')) return t.skip('needs /proc to read the peak RSS');
   const box = new Sandbox('stalled');
   const fifo = box.path('pf.log');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-  // the read end first, so the daemon's open for writing does not block
-  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const fd = slowSink(t, box, fifo, () => daemon);
   let daemon: Daemon | null = null;
-  t.after(async () => {
-    daemon?.signal('SIGKILL');
-    fs.closeSync(fd);
-    await box.cleanup(); // also kills the fake, which never ends by itself
-  });
   // ~6.4 MB/s of lines offered: ten times what the sink takes
   const fake = box.fake('numbered', { FAKE_COUNT: 1e9, FAKE_PER_TICK: 150 });
   daemon = new Daemon([...TEXT_RELAY, '-u', '', '--tcpdump', fake, '-f', fifo, '-p', box.pidfile], { nodeFlags: HEAP_FLAGS });
@@ -104,14 +113,8 @@ test('two outputs, one a FIFO read slowly: the capture waits for it, and the reg
   const box = new Sandbox('stalled-outputs');
   const fifo = box.path('slow.log');
   const regular = box.path('filter.log');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
-  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const fd = slowSink(t, box, fifo, () => daemon);
   let daemon: Daemon | null = null;
-  t.after(async () => {
-    daemon?.signal('SIGKILL');
-    fs.closeSync(fd);
-    await box.cleanup();
-  });
   const capture = box.path('capture.pcap');
   const probes: Probe[] = Array.from({ length: PACKETS }, (_, i) => ({ src: `203.0.${113 + (i % 2)}.${1 + (i % 250)}`, dport: 1 + (i % 65000), proto: i % 3 === 0 ? 'udp' : 'tcp', time: 1_700_000_000 + i / 1000 }));
   fs.writeFileSync(capture, probeCapture(probes));
