@@ -185,6 +185,12 @@ export class LogFile extends EventEmitter {
     return true;
   }
 
+  /** "dev:ino" of the file written to, or null for a character device (/dev/null may be shared). */
+  fileId(): string | null {
+    const st = fs.fstatSync(this.fd, { bigint: true });
+    return st.isCharacterDevice() ? null : `${st.dev}:${st.ino}`;
+  }
+
   get queuedBytes(): number {
     return this.queued;
   }

@@ -12,7 +12,6 @@
 // counts) what the paused pipe cannot hold.
 
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 import type { OutputSpec } from '../cli/options.js';
 import type { OutputFormat } from '../format/line.js';
 import { LogFile, type LogFileOptions } from './log-file.js';
@@ -29,9 +28,20 @@ export class Outputs extends EventEmitter {
   constructor(specs: readonly OutputSpec[], opts: LogFileOptions) {
     super();
     try {
+      // Two outputs on one file would interleave their lines. The options
+      // compare paths; this catches one file reached by two (a symlinked
+      // directory), judged by the files actually opened. Character devices
+      // (/dev/null) may be shared.
+      const opened = new Map<string, string>();
       for (const spec of specs) {
         const log = new LogFile(spec.path, opts);
         this.files.push(log);
+        const id = log.fileId();
+        if (id !== null) {
+          const first = opened.get(id);
+          if (first !== undefined) throw new Error(`${spec.path}: the same file as ${first}; give each output its own file`);
+          opened.set(id, spec.path);
+        }
         let i = this.formats.indexOf(spec.format);
         if (i < 0) {
           i = this.formats.push(spec.format) - 1;
@@ -42,7 +52,6 @@ export class Outputs extends EventEmitter {
           if (this.stalled.delete(log) && this.stalled.size === 0) this.emit('drain');
         });
       }
-      sameFileCheck(specs);
     } catch (err) {
       for (const log of this.files) void log.close();
       throw err;
@@ -83,22 +92,5 @@ export class Outputs extends EventEmitter {
 
   async close(): Promise<void> {
     await Promise.all(this.files.map((log) => log.close()));
-  }
-}
-
-/**
- * Two outputs on one file would interleave their lines. The options compare
- * paths; this catches one file reached by two paths (a symlinked directory).
- * Character devices (/dev/null) may be shared.
- */
-function sameFileCheck(specs: readonly OutputSpec[]): void {
-  const seen = new Map<string, string>();
-  for (const { path } of specs) {
-    const st = fs.statSync(path, { bigint: true });
-    if (st.isCharacterDevice()) continue;
-    const key = `${st.dev}:${st.ino}`;
-    const first = seen.get(key);
-    if (first !== undefined) throw new Error(`${path}: the same file as ${first}; give each output its own file`);
-    seen.set(key, path);
   }
 }
