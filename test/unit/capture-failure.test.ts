@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { captureFailure, readsItself } from '../../src/daemon/run.js';
+import { captureFailure, readsItself } from '../../src/daemon/capture.js';
 import { DAEMON_DEFAULTS } from '../../src/cli/options.js';
 import type { ExitInfo } from '../../src/daemon/supervisor.js';
 
