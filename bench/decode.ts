@@ -26,7 +26,7 @@ import { compareOutputs, countLines, type Comparison } from './compare.js';
 import { rssMethod, runMeasured, start } from './measure.js';
 import { best, int, mb, met, printTable, type Checked } from './report.js';
 
-const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../bin/pfasciilogd.js', import.meta.url));
 const TCPDUMP = 'tcpdump';
 const TARGET_VS_TCPDUMP = 1.0;
 const AIM_VS_TCPDUMP = 1.5;

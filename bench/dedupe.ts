@@ -20,7 +20,7 @@ import { DIR, PF, TCP, ipv4, pcapFileHeader, pcapRecord, pflogHeader, tcp, udp }
 import { prng } from '../test/support/prng.js';
 import { int, met, printTable, times } from './report.js';
 
-const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../bin/pfasciilogd.js', import.meta.url));
 const FILTER = fileURLToPath(new URL('../../etc/fail2ban/filter.d/pfasciilogd.conf', import.meta.url));
 const WINDOW = 600;
 /** fewer lines, by this factor at least */

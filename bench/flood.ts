@@ -25,7 +25,7 @@ import { runMeasured, start } from './measure.js';
 import { int, mb, printTable, type Checked } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DAEMON = path.join(ROOT, 'dist/src/cli/main.js');
+const DAEMON = path.join(ROOT, 'dist/bin/pfasciilogd.js');
 const RELAY_PY = path.join(ROOT, 'bench/baseline/relay.py');
 
 export interface FloodBenchOptions {

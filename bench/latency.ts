@@ -26,7 +26,7 @@ import { Lab, removeStale, type Proc } from '../test/support/netns.js';
 import { findTool } from '../test/support/unavailable.js';
 
 const HERE = fileURLToPath(import.meta.url);
-const MAIN_JS = path.resolve(path.dirname(HERE), '../src/cli/main.js');
+const MAIN_JS = path.resolve(path.dirname(HERE), '../bin/pfasciilogd.js');
 const PORT = { lo: 9102, nflog: 9100, nflogNow: 9101, flood: 9103, floodNow: 9104 } as const;
 const GAP_MS = 50;
 const LINE_LIMIT_MS = 5000;

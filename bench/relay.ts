@@ -16,7 +16,7 @@ import { best, int, mb, met, printTable, times, type Checked } from './report.js
 import { verifyLog } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DAEMON = path.join(ROOT, 'dist/src/cli/main.js');
+const DAEMON = path.join(ROOT, 'dist/bin/pfasciilogd.js');
 const RELAY_PY = path.join(ROOT, 'bench/baseline/relay.py');
 /** what pfasciilogd passes to tcpdump with -u '' -r /dev/null; the fake ignores it */
 const TCPDUMP_ARGS = ['-t', '-l', '-e', '-n', '-r', '/dev/null'];

@@ -1,4 +1,4 @@
-// `npm run bench [-- --only relay|decode|dedupe|stats|flood|latency] [--lines N] [--repeat N] [--keep]
+// `npm run bench [-- --only relay|decode|dedupe|stats|flood|footprint|latency] [--lines N] [--repeat N] [--keep]
 // [--packets N] [--flood N]`:
 // runs the relay bench (bench/relay.ts: generated tcpdump text through tee,
 // a Python relay and pfasciilogd), then the decode bench (bench/decode.ts: two
@@ -8,14 +8,17 @@
 // stats bench (bench/stats.ts: `pfasciilogd stats` over a log written by
 // `read` and over its capture), then the flood bench (bench/flood.ts: CPU
 // seconds of tcpdump plus pfasciilogd per 1M packets, both decoders, beside
-// the seed design's tcpdump | Python relay). The latency bench
+// the seed design's tcpdump | Python relay), then the footprint bench
+// (bench/footprint.ts: RSS and private memory of pfasciilogd's processes,
+// idle beside the unbundled build and the seed design, and under a flood of
+// --lines packets; needs root, else it says so and passes). The latency bench
 // (bench/latency.ts: an isolated packet to its line, and NFLOG under a flood,
 // in a network namespace; needs root) runs only when asked for with --only
 // latency: --packets per configuration (default 50), --flood packets (default
 // 200,000; 0: none). --lines is the number of lines relayed, of
 // packets decoded and of lines summarised; --repeat runs each
 // contender N times round-robin and keeps its best time and highest peak RSS
-// (default: 3 for decode and flood, 1 for the others);
+// (default: 3 for decode, flood and footprint, 1 for the others);
 // --keep leaves the scratch directories in place.
 // Informational: missing a target is reported, not failed; a contender that
 // fails or produces wrong output makes the exit status 1.
@@ -31,9 +34,10 @@ import { runFloodBench } from './flood.js';
 import { runRelayBench } from './relay.js';
 import { runStatsBench } from './stats.js';
 import { runLatencyBench } from './latency.js';
+import { runFootprintBench } from './footprint.js';
 
-const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const BENCHES = ['relay', 'decode', 'dedupe', 'stats', 'flood'] as const;
+const DAEMON = fileURLToPath(new URL('../bin/pfasciilogd.js', import.meta.url));
+const BENCHES = ['relay', 'decode', 'dedupe', 'stats', 'flood', 'footprint'] as const;
 /** run only when named with --only */
 const ON_REQUEST = ['latency'] as const;
 type Bench = (typeof BENCHES)[number] | (typeof ON_REQUEST)[number];
@@ -49,7 +53,7 @@ interface Options {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|flood|latency] [--lines N] [--repeat N] [--keep] [--packets N] [--flood N]]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench [-- [--only relay|decode|dedupe|stats|flood|footprint|latency] [--lines N] [--repeat N] [--keep] [--packets N] [--flood N]]\n`);
   process.exit(2);
 }
 
@@ -111,7 +115,9 @@ async function main(): Promise<number> {
               ? await inScratch(bench, keep, (dir) => runStatsBench({ lines, repeat: repeat ?? 1, keep, dir }))
               : bench === 'latency'
                 ? await inScratch(bench, keep, (dir) => runLatencyBench({ packets, flood, dir }))
-                : await inScratch(bench, keep, (dir) => runFloodBench({ packets: lines, repeat: repeat ?? 3, keep, dir }));
+                : bench === 'flood'
+                  ? await inScratch(bench, keep, (dir) => runFloodBench({ packets: lines, repeat: repeat ?? 3, keep, dir }))
+                  : await inScratch(bench, keep, (dir) => runFootprintBench({ packets: lines, repeat: repeat ?? 3, dir }));
     ok &&= passed;
   }
   return ok ? 0 : 1;

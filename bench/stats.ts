@@ -14,7 +14,7 @@ import { generateCapture } from './capture.js';
 import { rssMethod, runMeasured, start } from './measure.js';
 import { best, int, mb, met, printTable, type Checked } from './report.js';
 
-const DAEMON = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../bin/pfasciilogd.js', import.meta.url));
 const TARGET_LINES_PER_S = 500_000;
 
 export interface StatsBenchOptions {

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from './util/package-root.js';
 
-/** The package version, read once from package.json beside dist/. */
+/** The package version, read from the package's own package.json. */
 export function version(): string {
+  const root = packageRoot();
+  if (root === undefined) return 'unknown';
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

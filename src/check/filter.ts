@@ -6,16 +6,17 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CheckResult, ok, problem, skip } from './result.js';
 import { findExecutable, runTool } from './tools.js';
+import { packageRoot } from '../util/package-root.js';
 
 /** Where fail2ban's packages put filters: Debian, OpenBSD; then FreeBSD's ports. */
 export const FILTER_LOCATIONS = ['/etc/fail2ban/filter.d/pfasciilogd.conf', '/usr/local/etc/fail2ban/filter.d/pfasciilogd.conf'];
 
-/** The filter in this package's etc/ (dist/src/check/ is three levels below the package root). */
-export function shippedFilterPath(): string {
-  return fileURLToPath(new URL('../../../etc/fail2ban/filter.d/pfasciilogd.conf', import.meta.url));
+/** The filter in this package's etc/; undefined if the package root is not found. */
+export function shippedFilterPath(): string | undefined {
+  const root = packageRoot();
+  return root === undefined ? undefined : join(root, 'etc/fail2ban/filter.d/pfasciilogd.conf');
 }
 
 function filterDirFor(platform: NodeJS.Platform): string {
@@ -30,7 +31,7 @@ export function locateFilter(given: string | undefined, exists: (p: string) => b
 
 function installFix(platform: NodeJS.Platform): string {
   const shipped = shippedFilterPath();
-  const from = fs.existsSync(shipped) ? shipped : 'etc/fail2ban/filter.d/pfasciilogd.conf (in pfasciilogd\'s source)';
+  const from = shipped !== undefined && fs.existsSync(shipped) ? shipped : 'etc/fail2ban/filter.d/pfasciilogd.conf (in pfasciilogd\'s source)';
   return `cp ${from} ${filterDirFor(platform)}`;
 }
 
@@ -52,7 +53,7 @@ export function checkFilterInstalled(given: string | undefined, located: string 
   const notes: string[] = [];
   const shipped = shippedFilterPath();
   try {
-    if (resolve(shipped) !== resolve(located)) {
+    if (shipped !== undefined && resolve(shipped) !== resolve(located)) {
       const same = fs.readFileSync(shipped, 'utf8') === text;
       notes.push(same ? 'the same as the one shipped with this pfasciilogd' : `differs from the one shipped with this pfasciilogd (${shipped})`);
     }

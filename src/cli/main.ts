@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The pfasciilogd command: parse flags, dispatch, map errors to one line on
 // stderr and a sysexits code.
 import './early-signals.js';

@@ -12,7 +12,8 @@
 //  - "node: pfasciilogd", what setproctitle(3) shows on the BSDs;
 //  - node [node options] .../pfasciilogd ..., as the rc.d scripts and the
 //    systemd unit start it (and as the BSDs show it: there the daemon keeps
-//    its argument list, by which OpenBSD's rc.subr finds it).
+//    its argument list, by which OpenBSD's rc.subr finds it), or
+//    .../pfasciilogd.js, the file that bin link points to, run by hand.
 // Linux: /proc/PID/status and /proc/PID/cmdline. Elsewhere: ps(1), run with an
 // argv array, no shell.
 
@@ -76,7 +77,7 @@ export function argvNamesPfasciilogd(argv: readonly string[]): boolean {
   if (first.endsWith(':') && rest[0] === DAEMON_TITLE) return true;
   if (!/^node/.test(basename(first))) return false;
   const program = rest.find((w) => !w.startsWith('-'));
-  return program !== undefined && basename(program) === DAEMON_TITLE;
+  return program !== undefined && (basename(program) === DAEMON_TITLE || basename(program) === `${DAEMON_TITLE}.js`);
 }
 
 /** Whether `pid` is a running pfasciilogd of our own effective user. */

@@ -25,7 +25,7 @@ import { findTool, unavailable } from '../support/unavailable.js';
 import { isAlive } from '../../src/daemon/pidfile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const MAIN = path.join(ROOT, 'dist/bin/pfasciilogd.js');
 const FILTER = path.join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
 const DEMO = path.join(ROOT, 'demo/pflog.pcap');
 /** The network namespace of the nft cases; a leftover of a killed run is known by its pid. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/pfasciilogd.js');
 
 
 test('SIGTERM when tcpdump cannot be signalled (no CAP_KILL): logged, and the daemon still exits', async (t) => {

@@ -1,4 +1,4 @@
-// The daemon end to end: dist/src/cli/main.js run as a process, with fake
+// The daemon end to end: dist/bin/pfasciilogd.js run as a process, with fake
 // tcpdumps for crashes, floods and odd output, and the real tcpdump for -r.
 
 import { test, type TestContext } from 'node:test';
@@ -80,7 +80,7 @@ test('a bad flag or value: one line on stderr, exit 64, nothing created', async 
 });
 
 test('a subcommand\'s usage error points to its own -h, which prints its own usage', () => {
-  const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+  const main = new URL('../../bin/pfasciilogd.js', import.meta.url).pathname;
   const cli = (args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'latin1' });
   for (const sub of ['read', 'stats', 'check']) {
     const bad = cli([sub, '--bogus']);
@@ -244,7 +244,7 @@ test('npm start without tcpdump: -r with the native decoder and no expression is
   assert.equal(r.stderr, '');
   assert.equal(fs.existsSync(s.pidfile), false);
   const lines = s.lines();
-  const read = spawnSync(process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, 'read', demo], { encoding: 'latin1' });
+  const read = spawnSync(process.execPath, [new URL('../../bin/pfasciilogd.js', import.meta.url).pathname, 'read', demo], { encoding: 'latin1' });
   assert.equal(read.status, 0, read.stderr);
   const expected = read.stdout.split('\n').filter((l) => l !== '');
   assert.ok(expected.length > 10);
@@ -637,7 +637,7 @@ test('-r: a missing capture file or tcpdump ends the daemon with a sysexits stat
 
 // Make sure the built entry point exists before anything else is blamed.
 test('the daemon entry point is built and executable', () => {
-  const main = new URL('../../src/cli/main.js', import.meta.url);
+  const main = new URL('../../bin/pfasciilogd.js', import.meta.url);
   fs.accessSync(main, fs.constants.X_OK);
   assert.match(execFileSync(process.execPath, [main.pathname, '-V'], { encoding: 'utf8' }), /^pfasciilogd \d/);
 });

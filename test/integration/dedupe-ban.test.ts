@@ -16,7 +16,7 @@ import { Fail2banServer, fail2banBackend } from '../support/fail2ban-server.js';
 import { interleave, oneport, probeCapture, scan } from '../support/scan-capture.js';
 import { findTool, unavailable } from '../support/unavailable.js';
 
-const ROOT = path.resolve(path.dirname(MAIN_JS), '../../..');
+const ROOT = path.resolve(path.dirname(MAIN_JS), '../..');
 const FILTER = path.join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
 const SCANNER = '203.0.113.7';
 const CLIENT = '198.51.100.9';

@@ -469,7 +469,7 @@ test('fail2ban filter pfasciilogd.conf with the real tcpdump and fail2ban-regex'
   // --- the native decoder (the daemon's default) renders the same packets;
   // its lines must give exactly the same bans, packet by packet.
   await t.test('native decoder lines give the same bans as tcpdump lines, in both modes', () => {
-    const main = join(ROOT, 'dist/src/cli/main.js');
+    const main = join(ROOT, 'dist/bin/pfasciilogd.js');
     const rd = run(process.execPath, [main, 'read', pcap]);
     assert.equal(rd.status, 0, `pfasciilogd read failed: ${rd.stderr}`);
     const native = rd.stdout.split('\n').filter((l) => l !== '');
@@ -495,7 +495,7 @@ test('fail2ban filter pfasciilogd.conf with the real tcpdump and fail2ban-regex'
 
   // --- what the filter leaves out on purpose, stats shows
   await t.test('pfasciilogd stats counts the IPv4-mapped/compatible sources the filter never bans', () => {
-    const main = join(ROOT, 'dist/src/cli/main.js');
+    const main = join(ROOT, 'dist/bin/pfasciilogd.js');
     const want = cases.filter((c) => NEVER_BANNED.has(c.src) && c.action === PF.DROP && c.dir === DIR.IN).length;
     assert.equal(want, 8);
     for (const input of [log, pcap]) {

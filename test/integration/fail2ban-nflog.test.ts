@@ -16,7 +16,7 @@ import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const FILTER = join(ROOT, 'etc/fail2ban/filter.d/pfasciilogd.conf');
-const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/pfasciilogd.js');
 
 interface Case {
   frame: Buffer;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { unavailable } from '../support/unavailable.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/pfasciilogd.js');
 const TAG = `pfnl${process.pid % 100000}`;
 const A = `${TAG}a`;
 const B = `${TAG}b`;

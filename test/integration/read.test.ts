@@ -15,7 +15,7 @@ import { pcapFile, pcapFileHeader, pcapRecord } from '../support/capture-builder
 import { interleave, oneport, probeCapture, scan, type Probe } from '../support/scan-capture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const MAIN = path.join(ROOT, 'dist/bin/pfasciilogd.js');
 const ENV = { ...process.env, TZ: 'UTC' };
 const FIRST = '2023-04-30T23:48:13.748353+00:00 rule 7/0(match): block in on vtnet0: 203.0.113.77.40000 > 198.51.100.10.21: Flags [S], seq 1929621329, win 1024, length 0';
 

@@ -16,7 +16,7 @@ import { prng } from '../support/prng.js';
 import { findTool, unavailable } from '../support/unavailable.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const MAIN = path.join(ROOT, 'dist/bin/pfasciilogd.js');
 const ENV = { ...process.env, TZ: 'UTC' };
 const START = Date.parse('2026-11-25T06:00:00Z') / 1000;
 

@@ -1,4 +1,4 @@
-// Helpers for running the real daemon (dist/src/cli/main.js) in tests: a temp
+// Helpers for running the real daemon (dist/bin/pfasciilogd.js) in tests: a temp
 // directory per test, fake tcpdumps, argv-array spawning, bounded waits, and
 // log parsing. Everything a test starts is tracked so it can be killed in an
 // `after` hook even when an assertion failed half way.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { isAlive } from '../../src/daemon/pidfile.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/test/support
-export const MAIN_JS = path.resolve(here, '../../src/cli/main.js');
+export const MAIN_JS = path.resolve(here, '../../bin/pfasciilogd.js');
 export const FAKE_JS = path.join(here, 'fake-tcpdump.js');
 
 /** The daemon's text relay (tcpdump prints, the daemon stamps): what the fakes speak. */

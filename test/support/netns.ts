@@ -31,7 +31,7 @@ import { findTool } from './unavailable.js';
 const here = dirname(fileURLToPath(import.meta.url)); // dist/test/support
 const AGENT_JS = join(here, 'netns.js');
 const ROOT = resolve(here, '../../..');
-export const MAIN_JS = join(ROOT, 'dist/src/cli/main.js');
+export const MAIN_JS = join(ROOT, 'dist/bin/pfasciilogd.js');
 
 /** Every namespace this file makes is named `pfe2e<pid>-<role>`. */
 const NS_PREFIX = 'pfe2e';

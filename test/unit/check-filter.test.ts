@@ -125,5 +125,6 @@ test('the filter: --filter wins, else the first location that exists', () => {
   assert.equal(locateFilter(undefined, () => false), undefined);
   assert.equal(locateFilter(undefined, (p) => p === FILTER_LOCATIONS[1]), FILTER_LOCATIONS[1]);
   assert.equal(locateFilter(undefined, () => true), FILTER_LOCATIONS[0]);
-  assert.ok(fs.existsSync(shippedFilterPath()), `the shipped filter is found from the built module: ${shippedFilterPath()}`);
+  const shipped = shippedFilterPath();
+  assert.ok(shipped !== undefined && fs.existsSync(shipped), `the shipped filter is found from the built module: ${shipped}`);
 });

@@ -127,6 +127,7 @@ test('identity: the argument lists that name pfasciilogd, and those that do not'
     ['node:', 'pfasciilogd', '(node)'],
     ['/usr/local/bin/node', '/usr/local/bin/pfasciilogd', '-p', '/var/run/pfasciilogd.pid', '-i', 'pflog0'],
     ['node', '--max-old-space-size=64', '/usr/bin/pfasciilogd'],
+    ['node', '/usr/local/lib/node_modules/pfasciilogd/dist/bin/pfasciilogd.js', '-i', 'pflog0'],
   ]) {
     assert.equal(argvNamesPfasciilogd(argv), true, JSON.stringify(argv));
   }
@@ -137,6 +138,7 @@ test('identity: the argument lists that name pfasciilogd, and those that do not'
     ['vi', '/usr/local/bin/pfasciilogd'],
     ['node', '/usr/local/bin/other', 'pfasciilogd'],
     ['node', 'dist/src/cli/main.js'],
+    ['node', 'pfasciilogd.jsx'],
   ]) {
     assert.equal(argvNamesPfasciilogd(argv), false, JSON.stringify(argv));
   }
