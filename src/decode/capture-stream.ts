@@ -21,6 +21,18 @@ const MAX_CAPLEN = 262144;
 const DAY = 86400;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The unsigned 32-bit word at `pos` in the capture's byte order, for the
+ * per-record header fields: plain byte arithmetic, as the other decoders do
+ * (Buffer's readUInt32 validates its argument on every call). Callers have
+ * checked that the bytes are there.
+ */
+function word(b: Uint8Array, pos: number, le: boolean): number {
+  return le
+    ? (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0
+    : ((b[pos]! << 24) | (b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!) >>> 0;
+}
+
 type Format = { kind: 'unknown' } | { kind: 'pcap'; le: boolean; nano: boolean; linktype: number; maxCap: number } | { kind: 'pcapng'; le: boolean };
 
 interface NgInterface {
@@ -143,15 +155,15 @@ export class CaptureStreamDecoder {
     const f = this.format as Extract<Format, { kind: 'pcap' }>;
     const b = this.buf;
     const le = f.le;
-    const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
-    const len = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
-    const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
+    const caplen = word(b, pos + 8, le);
+    const len = word(b, pos + 12, le);
+    const frac = word(b, pos + 4, le);
     if (frac >= (f.nano ? 1e9 : 1e6) || caplen > f.maxCap || caplen > len || len > 16 * MAX_CAPLEN) return false;
     if (!strict) return true;
     // Fixed (fuzz test): before any good record, an empty one is no
     // evidence (a run of zero bytes looks like one).
     if (nonEmpty && caplen === 0) return false;
-    return refTs < 0 || Math.abs((le ? b.readUInt32LE(pos) : b.readUInt32BE(pos)) - refTs) <= DAY;
+    return refTs < 0 || Math.abs((word(b, pos, le)) - refTs) <= DAY;
   }
 
   private pcapRecords(pos: number): number {
@@ -183,10 +195,10 @@ export class CaptureStreamDecoder {
         this.stats.skippedBytes++;
         continue;
       }
-      const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
+      const caplen = word(b, pos + 8, le);
       if (b.length - pos < 16 + caplen) break;
-      const sec = le ? b.readUInt32LE(pos) : b.readUInt32BE(pos);
-      const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
+      const sec = word(b, pos, le);
+      const frac = word(b, pos + 4, le);
       this.resyncing = false;
       this.lastTs = sec;
       this.stats.frames++;
@@ -194,7 +206,7 @@ export class CaptureStreamDecoder {
       frame.tsUsec = f.nano ? Math.floor(frac / 1000) : frac;
       frame.start = pos + 16;
       frame.end = pos + 16 + caplen;
-      frame.wireLength = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
+      frame.wireLength = word(b, pos + 12, le);
       this.onFrame(frame);
       pos += 16 + caplen;
     }
