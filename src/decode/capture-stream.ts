@@ -163,7 +163,7 @@ export class CaptureStreamDecoder {
     // Fixed (fuzz test): before any good record, an empty one is no
     // evidence (a run of zero bytes looks like one).
     if (nonEmpty && caplen === 0) return false;
-    return refTs < 0 || Math.abs((word(b, pos, le)) - refTs) <= DAY;
+    return refTs < 0 || Math.abs(word(b, pos, le) - refTs) <= DAY;
   }
 
   private pcapRecords(pos: number): number {

@@ -36,7 +36,7 @@ test('package.json: no install-time scripts; the build runs when packing, starti
   assert.match(m.scripts['pretest'] ?? '', /npm run build/);
 });
 
-test('npm pack: the tarball holds dist/src and installs with --ignore-scripts to a working pfasciilogd', (t: TestContext) => {
+test('npm pack: the tarball holds the bundle (dist/bin) and installs with --ignore-scripts to a working pfasciilogd', (t: TestContext) => {
   const npm = findTool('npm');
   if (npm === undefined) {
     unavailable(t, 'npm is not installed');

@@ -21,7 +21,7 @@ test('importing early-signals installs a SIGUSR1 listener; the signal then opens
   assert.equal(inspector.url(), undefined, 'no inspector after SIGUSR1');
 });
 
-test('the entry point imports early-signals first', () => {
+test('main.js (tsc\'s modules, as run directly) imports early-signals first', () => {
   const main = fs.readFileSync(new URL('../../src/cli/main.js', import.meta.url), 'utf8');
   const imports = main.split('\n').filter((l) => /^import\b/.test(l));
   assert.equal(imports[0], "import './early-signals.js';", `first import of main.js: ${imports[0]}`);
