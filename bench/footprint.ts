@@ -34,6 +34,7 @@ import { HEAP_FLAGS } from '../src/daemon/heap.js';
 import { Lab, missingPrerequisite, type Proc } from '../test/support/netns.js';
 import { generateCapture } from './capture.js';
 import { countLines } from './compare.js';
+import { readVmHWM } from './measure.js';
 import { int, mb, met, printTable } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/pfasciilogd.js', import.meta.url));
@@ -90,15 +91,6 @@ function memory(pid: number): Memory | null {
   }
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return { rss: kb('Rss'), priv: kb('Private_Clean') + kb('Private_Dirty') };
-}
-
-function statusField(pid: number, field: string): number | null {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The pids whose parent is `pid`, with their command names. */
@@ -209,7 +201,7 @@ async function flood(dir: string, packets: number): Promise<{ daemon: number; li
   let done = false;
   void exited.then(() => (done = true));
   while (!done) {
-    peak = Math.max(peak, statusField(cp.pid!, 'VmHWM') ?? 0);
+    peak = Math.max(peak, readVmHWM(cp.pid!) ?? 0);
     await sleep(POLL_MS);
   }
   const lines = countLines(log);
