@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -45,11 +46,28 @@ async function readStream(stream: NodeJS.ReadableStream, o: FileReaderOptions): 
 }
 
 /**
- * The read's result, or null once `signal` aborts first: a read of a FIFO
- * that nobody writes to any more never ends, and cannot be cancelled.
+ * Ends an open of the FIFO at `path` that waits for a writer (abandoned on
+ * a signal): Node's exit would wait for it. Opening the FIFO for writing,
+ * without blocking, and closing it at once lets that open return (and its
+ * handle be closed); nothing is written. Only for a FIFO.
+ */
+function releaseFifoOpen(path: string): void {
+  try {
+    if (!fs.lstatSync(path).isFIFO()) return;
+    fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
+  } catch {
+    // no reader waiting any more (ENXIO), or the path is gone: nothing to end
+  }
+}
+
+/**
+ * The read's (or open's) result, or null once `signal` aborts first: a read
+ * of a FIFO that nobody writes to any more never ends, the open of a FIFO no
+ * writer has opened never returns, and neither can be cancelled.
  */
 function unlessAborted<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T | null> {
   if (signal === undefined) return read;
+  if (signal.aborted) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(null);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -61,8 +79,28 @@ export async function readCaptureFile(path: string, o: FileReaderOptions): Promi
   if (path === '-') return readStream(process.stdin, o);
   // Asynchronous reads: each chunk is its own turn of the event loop, so
   // signals, write callbacks and timers run while a large file is read.
-  let fh = await fsp.open(path, 'r');
+  const opening = fsp.open(path, 'r');
+  const opened = await unlessAborted(opening, o.signal);
+  if (opened === null) {
+    void opening.then((h) => h.close()).catch(() => undefined);
+    releaseFifoOpen(path);
+    return;
+  }
+  let fh = opened;
   const first = await fh.stat();
+  if (first.isFIFO()) {
+    // A writer has come. The pipe is read as a stream (epoll), not by reads
+    // in libuv's thread pool: one of those, waiting on a writer that has
+    // gone quiet, could not be cancelled, and Node's exit waits for it.
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    await fh.close();
+    if (st.dev !== first.dev || st.ino !== first.ino) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error('replaced while being opened'), { code: 'EAGAIN', syscall: 'open' });
+    }
+    return readStream(new net.Socket({ fd, readable: true, writable: false }), o);
+  }
   let ino = first.ino;
   // Reading ahead is for files: from a FIFO or device it could block for
   // ever after the last chunk the consumer wanted. A FIFO has no offsets

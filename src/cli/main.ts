@@ -41,7 +41,13 @@ async function main(argv: string[]): Promise<number> {
     case 'daemon': {
       // Loaded on demand: `read` has no use for the daemon's modules.
       const { runDaemon } = await import('../daemon/run.js');
-      return runDaemon(cmd.options, { warn: (m) => process.stderr.write(`pfasciilogd: ${m}\n`) });
+      const code = await runDaemon(cmd.options, { warn: (m) => process.stderr.write(`pfasciilogd: ${m}\n`) });
+      // Everything is done (outputs closed or given up on, pidfile removed);
+      // what may still be pending cannot be cancelled and must not hold the
+      // process: the open or read of a -r FIFO nobody writes to, a write to an
+      // -o FIFO nobody reads. Exit once stderr has taken its last line.
+      process.stderr.write('', () => process.exit(code));
+      return code;
     }
   }
 }

@@ -81,11 +81,15 @@ export async function runRead(o: ReadOptions): Promise<number> {
   let status = EX_OK;
   const out = process.stdout;
   // INT or TERM: stop between chunks (each chunk is decoded whole, so the
-  // output ends with a whole line), skip the rest, and exit 130 or 143.
+  // output ends with a whole line), skip the rest, and exit 130 or 143. A
+  // second signal finds no handler and ends the process at once, should the
+  // first be held up (a stdout that takes nothing more).
   const stop = new AbortController();
   let caught: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     caught ??= sig;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stop.abort();
   };
   process.on('SIGINT', onSignal);

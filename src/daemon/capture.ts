@@ -180,7 +180,7 @@ export function fileCapture(opts: DaemonOptions, log: Outputs, event: (message: 
           if (!more) await log.drained();
         },
       }).then((code) => {
-        if (code === EX_OK) event(`finished reading ${escapeText(file)}`);
+        if (code === EX_OK && !abort.signal.aborted) event(`finished reading ${escapeText(file)}`);
         resolve(code === EX_OK ? null : { message: lastProblem, code, logged: true });
       });
     },

@@ -10,7 +10,7 @@ import { RepeatFilter, summaryText } from '../dedupe/repeat-filter.js';
 import { daemonOutputs, type DaemonOptions } from '../cli/options.js';
 import { stampNow } from '../format/timestamp.js';
 import { escapeText } from '../format/escape.js';
-import { Outputs } from '../sink/outputs.js';
+import { CLOSE_DEADLINE_MS, Outputs } from '../sink/outputs.js';
 import { EX_CANTCREAT, EX_CONFIG, EX_OK, ExitError } from '../util/sysexits.js';
 import { heapProblem } from './heap.js';
 
@@ -104,7 +104,8 @@ export async function runDaemon(opts: DaemonOptions, hooks: DaemonHooks): Promis
     hooks.warn(failure.message);
   }
   event('exiting');
-  await log.close();
+  const unwritten = await log.close();
+  if (unwritten.length > 0) hooks.warn(`exiting without all lines written: ${unwritten.map(escapeText).join(', ')} did not take them within ${CLOSE_DEADLINE_MS / 1000} s`);
   releasePidfile(opts.pidFile);
   process.off('SIGALRM', ignore);
   process.off('SIGHUP', reopen);

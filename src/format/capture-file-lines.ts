@@ -26,6 +26,10 @@ export interface CaptureFileLinesOptions {
   write(lines: Buffer, recycle: () => void, index: number): Promise<void>;
 }
 
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** Decodes `file` and writes its lines: EX_OK, EX_DATAERR (not a capture), or EX_NOINPUT (cannot read it). */
 export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOptions): Promise<number> {
   let status = EX_OK;
@@ -67,6 +71,10 @@ export async function writeCaptureFileLines(file: string, o: CaptureFileLinesOpt
       },
     });
   } catch (err) {
+    // The file's own failure (open, read, stat: an errno with its system
+    // call) is said and ends this file; anything else is a fault of ours in
+    // the decoder, the formatter or the caller, and goes on up.
+    if (!isSystemError(err)) throw err;
     o.warn(`${file}: ${describeErrno(err)}`);
     return EX_NOINPUT;
   }

@@ -34,11 +34,13 @@ const OPEN_FLAGS = O_WRONLY | O_APPEND | O_NOFOLLOW;
  */
 const PROBE_FLAGS = OPEN_FLAGS | O_NONBLOCK;
 const NL = 0x0a;
+/** how long a write to a full FIFO (EAGAIN) waits before it is tried again */
+const FULL_PIPE_RETRY_MS = 10;
 /** how often, at most, a write checks that the file still has a name */
 const LINK_CHECK_MS = 100;
 
 export interface LogFileOptions {
-  /** queued bytes above which write() asks the caller to pause (default 4 MiB) */
+  /** queued bytes above which write() asks the caller to pause (default 1 MiB) */
   highWaterMark?: number;
   /** problems the admin must see (disk full, reopen failures), rate-limited by the caller's needs */
   warn?: (message: string) => void;
@@ -98,14 +100,11 @@ export function openLogFile(path: string, warn?: (message: string) => void): num
         warn?.(`${path} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}): they can add lines that fail2ban acts on; chmod 640 it`);
       }
     } else if (st.isFIFO()) {
+      // Ours, and read. It stays non-blocking: a write to a full pipe fails
+      // with EAGAIN and is tried again shortly (see writeFrom), where a
+      // blocking write would hold a thread of libuv's pool for as long as
+      // the reader does not read, and Node's exit waits for that thread.
       if (st.uid !== effectiveUid()) throw new Error(`${path}: a FIFO ${owner}; refusing to write to it`);
-      // Ours, and read: open it again blocking (the reader is there, so this
-      // returns at once), or a full pipe would fail writes with EAGAIN.
-      const blocking = fs.openSync(path, OPEN_FLAGS);
-      fs.closeSync(fd);
-      fd = blocking;
-      const again = fs.fstatSync(fd);
-      if (again.dev !== st.dev || again.ino !== st.ino) throw new Error(`${path}: replaced while being opened; refusing to write to it`);
     } else if (!st.isCharacterDevice()) {
       throw new Error(`${path}: not a regular file`);
     }
@@ -201,10 +200,11 @@ export class LogFile extends EventEmitter {
    * after them. Errors are ignored.
    */
   writeNowSync(lines: Buffer): void {
-    // only to a regular file: a FIFO whose reader stalled would block here
-    if (this.fd < 0 || !fs.fstatSync(this.fd).isFile()) return;
-    const all = Buffer.concat([...this.head, this.fill.subarray(0, this.fillLen), lines]);
+    if (this.fd < 0) return;
     try {
+      // only to a regular file: a FIFO whose reader stalled would block here
+      if (!fs.fstatSync(this.fd).isFile()) return;
+      const all = Buffer.concat([...this.head, this.fill.subarray(0, this.fillLen), lines]);
       for (let off = 0; off < all.length; ) off += fs.writeSync(this.fd, all, off, all.length - off);
     } catch {
       // nothing better to do: the line went to stderr as well
@@ -303,6 +303,11 @@ export class LogFile extends EventEmitter {
 
   private writeFrom(batch: Buffer, offset: number): void {
     fs.write(this.fd, batch, offset, batch.length - offset, null, (err, n) => {
+      if (err?.code === 'EAGAIN') {
+        // a FIFO whose reader has not kept up: the same bytes again shortly
+        setTimeout(() => this.writeFrom(batch, offset), FULL_PIPE_RETRY_MS);
+        return;
+      }
       if (err) {
         this.recoverFailedWrite(batch, offset, `write failed: ${describeErrno(err)}`);
         if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {

@@ -16,6 +16,9 @@ import type { OutputSpec } from '../cli/options.js';
 import type { OutputFormat } from '../format/line.js';
 import { LogFile, type LogFileOptions } from './log-file.js';
 
+/** How long close() waits for the outputs to take what is queued. */
+export const CLOSE_DEADLINE_MS = 5000;
+
 export class Outputs extends EventEmitter {
   /** the distinct formats, in the order of their first output: the index write() takes */
   readonly formats: OutputFormat[] = [];
@@ -90,7 +93,21 @@ export class Outputs extends EventEmitter {
     for (const log of this.files) log.onReopened = announce;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.files.map((log) => log.close()));
+  /**
+   * Writes what is queued and closes every output, waiting at most
+   * `deadlineMs`: a FIFO whose reader has stopped reading holds a write (and
+   * so its close) for ever, and must not keep the daemon from exiting.
+   * Resolves with the outputs that had not finished by then, each with the
+   * bytes still queued (a write in flight comes on top).
+   */
+  async close(deadlineMs = CLOSE_DEADLINE_MS): Promise<string[]> {
+    const done = new Set<LogFile>();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.files.map((log) => log.close().then(() => done.add(log)))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    return this.files.filter((log) => !done.has(log)).map((log) => `${log.path} (${log.queuedBytes} bytes queued)`);
   }
 }

@@ -319,11 +319,17 @@ test('read: SIGINT while blocked reading a FIFO that its writer keeps open: exit
   await writer.write(Buffer.concat([pcapFileHeader(), rec(0), rec(1), rec(2), rec(3).subarray(0, 20)]));
   while (out.split('\n').length < 4) await once(child.stdout, 'data');
   child.kill('SIGINT');
-  // Before the fix the process ignored the signal until the writer closed;
-  // this bound only ends such a wait, so that the assertions below report it.
-  const watchdog = setTimeout(() => void writer.close().catch(() => undefined), 15000);
+  // Before the fix the process ignored the signal until the writer closed
+  // (and later, exited only then: Node's exit waited for the read). This
+  // bound ends such a wait, and the test fails if it had to.
+  let released = false;
+  const watchdog = setTimeout(() => {
+    released = true;
+    void writer.close().catch(() => undefined);
+  }, 15000);
   const status = await exited;
   clearTimeout(watchdog);
+  assert.equal(released, false, 'exited only once the writer closed the FIFO');
   assert.equal(status, 130, err);
   assert.equal(err, '');
   assert.deepEqual(out.split('\n').slice(0, -1), read(['-'], pcapFile(frames.slice(0, 3), { startSec: 1682898493 })).lines);
