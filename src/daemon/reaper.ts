@@ -15,7 +15,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** The script; $0 (the process name in ps) is REAPER_NAME. */
+/** The script; $0 is REAPER_NAME: ps shows "/bin/sh -c <script> pfasciilogd-reaper", so pgrep -f finds it. */
 export const REAPER_SCRIPT = `trap '' HUP INT TERM USR1 ALRM
 held=0
 while read -r word; do
