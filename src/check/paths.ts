@@ -1,7 +1,8 @@
 // -f and -p: the daemon can create and write the log file and the pidfile,
 // and nobody else can change what those names are. The log must be a regular
 // file with one link, the daemon's user's, and no symbolic link (the daemon
-// refuses anything else); the pidfile is written next to itself and linked or
+// refuses anything else; an -o output may also be a FIFO of that user's or
+// a character device); the pidfile is written next to itself and linked or
 // renamed into place, so its directory must be writable. A directory on the
 // way that others can write (without the sticky bit, or sticky but not
 // root's) lets them put a link or a file of theirs at those names: the daemon
@@ -114,6 +115,14 @@ export function checkLogFile(path: string, flag = '-f'): CheckResult {
       // gone meanwhile: still say what it was
     }
     return problem(subject, `a symbolic link${target}, which the daemon refuses to write through`, `replace it with a regular file (rm ${path}; the daemon creates it), or pass ${flag} with the real path`);
+  }
+  // An -o output may be a FIFO of the daemon's user (its reader started
+  // first) or a character device, as the daemon accepts them; -f is what
+  // fail2ban reads, which wants a regular file.
+  if (flag !== '-f' && st.isCharacterDevice()) return ok(subject, 'a character device; the daemon writes to it');
+  if (flag !== '-f' && st.isFIFO()) {
+    if (st.uid !== effectiveUid()) return problem(subject, `a FIFO owned by uid ${st.uid}, not by uid ${effectiveUid()}, the daemon's: the daemon refuses to write to it`, `rm ${path} and make it again as the daemon's user, or pass ${flag} with another path`);
+    return ok(subject, "a FIFO of the daemon's user; start its reader before the daemon (without one, the daemon exits 73)");
   }
   if (!st.isFile()) {
     return problem(subject, `${kindOf(st)}, not a regular file that fail2ban can read`, `remove it, or pass ${flag} with the path of a regular file${flag === '-f' ? " (the jail's logpath)" : ''}`);

@@ -35,7 +35,15 @@ test('log file: missing (created by the daemon), regular, symlink, directory, FI
   fs.mkdirSync(sub);
   assert.match(checkLogFile(sub).detail, /a directory, not a regular file/);
   const fifo = path.join(dir, 'fifo');
-  if (spawnSync('mkfifo', [fifo]).status === 0) assert.match(checkLogFile(fifo).detail, /a FIFO/);
+  if (spawnSync('mkfifo', [fifo]).status === 0) {
+    assert.match(checkLogFile(fifo).detail, /a FIFO, not a regular file that fail2ban can read/);
+    // an -o output may be a FIFO, as the daemon accepts one of its user's
+    const out = checkLogFile(fifo, `-o filterlog:${fifo}`);
+    assert.equal(out.status, 'ok', out.detail);
+    assert.match(out.detail, /a FIFO of the daemon's user; start its reader before the daemon/);
+  }
+  assert.equal(checkLogFile('/dev/null', '-o json:/dev/null').status, 'ok', 'a character device as an -o output');
+  assert.equal(checkLogFile('/dev/null').status, 'problem', '-f is what fail2ban reads');
 });
 
 test('log file and pidfile: their directory missing, or a file', (t) => {
