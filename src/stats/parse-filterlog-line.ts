@@ -16,8 +16,7 @@
 
 import { escapeBytes } from '../format/escape.js';
 import { stampAt } from './iso-time.js';
-import { ByteInterner } from './parse-text-line.js';
-import { Interner, LineKind, ProtoCode, clearRecord, protoCodeOf, protoName, type StatsRecord } from './record.js';
+import { ByteInterner, Interner, LineKind, ProtoCode, clearRecord, findByte, ipv4At, protoCodeOf, protoName, type StatsRecord } from './record.js';
 
 const FILTERLOG = Buffer.from('filterlog', 'latin1');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -70,30 +69,6 @@ function digitsAt(b: Uint8Array, i: number, n: number): number {
 function numberIn(b: Uint8Array, a: number, z: number): number {
   if (z <= a || z - a > 10) return -1;
   return digitsAt(b, a, z - a);
-}
-
-/** A dotted quad in b[a..z) as a number, or -1 (no string made). */
-function ipv4In(b: Uint8Array, a: number, z: number): number {
-  let n = 0;
-  let part = -1;
-  let dots = 0;
-  for (let i = a; i < z; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      part = part < 0 ? c - 48 : part * 10 + c - 48;
-      if (part > 255) return -1;
-    } else if (c === 46 && part >= 0 && dots < 3) {
-      n = n * 256 + part;
-      part = -1;
-      dots++;
-    } else return -1;
-  }
-  return dots === 3 && part >= 0 ? n * 256 + part : -1;
-}
-
-function findByte(b: Uint8Array, c: number, from: number, e: number): number {
-  for (let i = from; i < e; i++) if (b[i] === c) return i;
-  return -1;
 }
 
 /** Most fields a line has that we read: the rest of the line is left alone. */
@@ -253,7 +228,7 @@ export class FilterlogLineParser {
     r.protoCode = protoCodeOf(r.proto);
     const srcA = st[srcField]!;
     const srcZ = this.end(srcField);
-    if (ver === 4) r.src4 = ipv4In(b, srcA, srcZ);
+    if (ver === 4) r.src4 = ipv4At(b, srcA, srcZ);
     else r.src6 = b.toString('latin1', srcA, srcZ);
     if (r.protoCode === ProtoCode.NONE || fields <= transport) return LineKind.PACKET;
     if (r.protoCode === ProtoCode.TCP || r.protoCode === ProtoCode.UDP) {

@@ -22,7 +22,7 @@
 
 import { parseStampText, stampAt } from './iso-time.js';
 import { FilterlogLineParser } from './parse-filterlog-line.js';
-import { Interner, LineKind, ProtoCode, clearRecord, nflogAction, parseIpv4, protoCodeOf, protoName, type StatsRecord } from './record.js';
+import { ByteInterner, LineKind, ProtoCode, clearRecord, findByte, nflogAction, parseIpv4, protoCodeOf, protoName, type StatsRecord } from './record.js';
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
@@ -84,11 +84,6 @@ function at(b: Uint8Array, i: number, e: number, p: Uint8Array): boolean {
   if (e - i < n) return false;
   for (let k = 0; k < n; k++) if (b[i + k] !== p[k]) return false;
   return true;
-}
-
-function findByte(b: Uint8Array, c: number, from: number, e: number): number {
-  for (let i = from; i < e; i++) if (b[i] === c) return i;
-  return -1;
 }
 
 /** Where `p` first occurs in b[from..e), or -1. */
@@ -226,46 +221,6 @@ function reasonEnd(b: Uint8Array, i: number, e: number): number {
     if (!((c >= 97 && c <= 122) || c === 45 || c === 32 || (c >= 48 && c <= 57))) return -1;
   }
   return -1;
-}
-
-/**
- * Names seen over and over (actions, rules, interfaces) as one string each,
- * recognised by their bytes among the last few seen, so that the common line
- * costs no string at all.
- */
-export class ByteInterner {
-  private readonly recent: Array<{ bytes: Uint8Array; value: string }> = [];
-  private next = 0;
-  private readonly strings = new Interner();
-
-  cut(b: Buffer, a: number, z: number): string {
-    const n = z - a;
-    const recent = this.recent;
-    for (let k = 0; k < recent.length; k++) {
-      const e = recent[k]!;
-      const eb = e.bytes;
-      if (eb.length !== n) continue;
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (eb[i] !== b[a + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return e.value;
-    }
-    const value = this.strings.of(b.toString('latin1', a, z));
-    if (n <= 256) {
-      const entry = { bytes: Uint8Array.prototype.slice.call(b, a, z), value };
-      if (recent.length < 8) recent.push(entry);
-      else recent[(this.next = (this.next + 1) & 7)] = entry;
-    }
-    return value;
-  }
-
-  of(s: string): string {
-    return this.strings.of(s);
-  }
 }
 
 /** Extension headers as printed: the name, its protocol number, and what ends its text (null: the name alone). */

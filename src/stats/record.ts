@@ -183,3 +183,68 @@ export class Interner {
     return v;
   }
 }
+
+/** A dotted quad in b[a..z) as a number, or -1 (no string made). */
+export function ipv4At(b: Uint8Array, a: number, z: number): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = a; i < z; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + c - 48;
+      if (part > 255) return -1;
+    } else if (c === 46 && part >= 0 && dots < 3) {
+      n = n * 256 + part;
+      part = -1;
+      dots++;
+    } else return -1;
+  }
+  return dots === 3 && part >= 0 ? n * 256 + part : -1;
+}
+
+/** Where byte `c` first occurs in b[from..e), or -1. */
+export function findByte(b: Uint8Array, c: number, from: number, e: number): number {
+  for (let i = from; i < e; i++) if (b[i] === c) return i;
+  return -1;
+}
+
+/**
+ * Names seen over and over (actions, rules, interfaces) as one string each,
+ * recognised by their bytes among the last few seen, so that the common line
+ * costs no string at all.
+ */
+export class ByteInterner {
+  private readonly recent: Array<{ bytes: Uint8Array; value: string }> = [];
+  private next = 0;
+  private readonly strings = new Interner();
+
+  cut(b: Buffer, a: number, z: number): string {
+    const n = z - a;
+    const recent = this.recent;
+    for (let k = 0; k < recent.length; k++) {
+      const e = recent[k]!;
+      const eb = e.bytes;
+      if (eb.length !== n) continue;
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (eb[i] !== b[a + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return e.value;
+    }
+    const value = this.strings.of(b.toString('latin1', a, z));
+    if (n <= 256) {
+      const entry = { bytes: Uint8Array.prototype.slice.call(b, a, z), value };
+      if (recent.length < 8) recent.push(entry);
+      else recent[(this.next = (this.next + 1) & 7)] = entry;
+    }
+    return value;
+  }
+
+  of(s: string): string {
+    return this.strings.of(s);
+  }
+}
