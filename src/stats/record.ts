@@ -129,24 +129,11 @@ export function isIpv4MappedOrCompatible(src6: string): boolean {
   return /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})?)?)$/i.test(rest);
 }
 
-/** A dotted quad to its number, or -1. */
+/** A dotted quad to its number, or -1 (the JSON reader's source field: a string). */
 export function parseIpv4(s: string): number {
-  let n = 0;
-  let part = -1;
-  let parts = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part < 0 ? c - 48 : part * 10 + c - 48;
-      if (part > 255) return -1;
-    } else if (c === 46 && part >= 0 && parts < 3) {
-      n = n * 256 + part;
-      part = -1;
-      parts++;
-    } else return -1;
-  }
-  if (parts !== 3 || part < 0) return -1;
-  return n * 256 + part;
+  // only ASCII reaches the byte reader: latin1 would turn U+0132 into "2"
+  if (s.length > 15 || !/^[\d.]*$/.test(s)) return -1;
+  return ipv4At(Buffer.from(s, 'latin1'), 0, s.length);
 }
 
 /**
