@@ -10,10 +10,11 @@
 
 import * as fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parsePid } from '../daemon/pidfile.js';
+import { readPidfile } from '../daemon/pidfile.js';
 import { isPfasciilogd, processIdentity } from '../daemon/process-identity.js';
 import { type CheckResult, ok, problem } from './result.js';
 import { effectiveUid } from '../util/euid.js';
+import { fileKind } from '../util/file-kind.js';
 
 function uid(): string {
   return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'this user';
@@ -59,17 +60,6 @@ function unsafeDirectory(subject: string, dir: string, flag: string): CheckResul
   }
 }
 
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isFile()) return 'a file';
-  return 'not a regular file';
-}
-
 /** A problem with the directory a file goes in (missing, not a directory, not writable), or null. */
 export function directoryProblem(subject: string, file: string, flag: string): CheckResult | null {
   const dir = dirname(resolve(file));
@@ -83,7 +73,7 @@ export function directoryProblem(subject: string, file: string, flag: string): C
     if (code === 'ENOTDIR') return problem(subject, `${dir} is not a directory: part of that path is a file`, elsewhere);
     return problem(subject, `directory ${dir} cannot be examined (${code ?? String(err)})`, elsewhere);
   }
-  if (!st.isDirectory()) return problem(subject, `${dir} is ${kindOf(st)}, not a directory`, elsewhere);
+  if (!st.isDirectory()) return problem(subject, `${dir} is ${fileKind(st)}, not a directory`, elsewhere);
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (err) {
@@ -125,7 +115,7 @@ export function checkLogFile(path: string, flag = '-f'): CheckResult {
     return ok(subject, "a FIFO of the daemon's user; start its reader before the daemon (without one, the daemon exits 73)");
   }
   if (!st.isFile()) {
-    return problem(subject, `${kindOf(st)}, not a regular file that fail2ban can read`, `remove it, or pass ${flag} with the path of a regular file${flag === '-f' ? " (the jail's logpath)" : ''}`);
+    return problem(subject, `${fileKind(st)}, not a regular file that fail2ban can read`, `remove it, or pass ${flag} with the path of a regular file${flag === '-f' ? " (the jail's logpath)" : ''}`);
   }
   if (st.nlink > 1) {
     return problem(subject, `has ${st.nlink} links (a hard link to another file), which the daemon refuses to write through`, `rm ${path} (the daemon creates it), or pass ${flag} with another path`);
@@ -157,20 +147,13 @@ export function checkPidFile(path: string): CheckResult {
     if (code === 'ENOENT') return ok(subject, `does not exist yet; ${dirname(resolve(path))} is writable`);
     return problem(subject, `cannot be examined (${code ?? String(err)})`, 'pass -p with another path');
   }
-  if (!st.isFile()) return problem(subject, `${kindOf(st)}, not a pidfile: the daemon refuses to start with it (exit 73)`, `remove it, or pass -p with another path`);
-  let text = '';
+  if (!st.isFile()) return problem(subject, `${fileKind(st)}, not a pidfile: the daemon refuses to start with it (exit 73)`, `remove it, or pass -p with another path`);
+  let pid: number | null = null;
   try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    try {
-      const buf = Buffer.alloc(32);
-      text = buf.toString('latin1', 0, fs.readSync(fd, buf, 0, buf.length, 0));
-    } finally {
-      fs.closeSync(fd);
-    }
+    pid = readPidfile(path)?.pid ?? null; // as the daemon reads it
   } catch {
     // unreadable: the daemon treats it as stale
   }
-  const pid = parsePid(text);
   if (pid !== null && isPfasciilogd(pid)) {
     return ok(subject, `names pid ${pid}, a running pfasciilogd (with this pidfile a second instance refuses to start)`);
   }

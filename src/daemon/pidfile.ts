@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isPfasciilogd } from './process-identity.js';
 import { EX_CANTCREAT, EX_RUNNING, ExitError, describeErrno } from '../util/sysexits.js';
+import { fileKind } from '../util/file-kind.js';
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const PID_MODE = 0o644;
@@ -45,17 +46,8 @@ export function parsePid(text: string): number | null {
 }
 
 /** "a symbolic link", "a directory", ... for messages. */
-function kindOf(st: fs.Stats): string {
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
 function refuse(path: string, st: fs.Stats): never {
-  throw new ExitError(`pidfile ${path} is ${kindOf(st)}, not a regular file; refusing to replace it (remove it, or pass -p with another path)`, EX_CANTCREAT);
+  throw new ExitError(`pidfile ${path} is ${fileKind(st)}, not a regular file; refusing to replace it (remove it, or pass -p with another path)`, EX_CANTCREAT);
 }
 
 /**
@@ -63,7 +55,7 @@ function refuse(path: string, st: fs.Stats): never {
  * following a link or blocking on a FIFO; throws ExitError if the name is not
  * a regular file.
  */
-function readPidfile(path: string): { pid: number | null; st: fs.Stats } | null {
+export function readPidfile(path: string): { pid: number | null; st: fs.Stats } | null {
   let fd: number;
   try {
     fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
